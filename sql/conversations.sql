@@ -1,0 +1,75 @@
+/*
+  Starts a conversation for the current user, with an optional title and an
+  optional client-chosen id.
+*/
+/* @name CreateConversation */
+insert into app.conversations (id, title)
+values (coalesce(:id::uuid, gen_random_uuid()), :title)
+returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt";
+
+/*
+  One conversation of the current user by id; no row for an unknown id or
+  another user's id.
+*/
+/* @name GetConversation */
+select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
+from app.conversations
+where id = :id!;
+
+/*
+  A page of the current user's conversations, most recently updated first,
+  strictly after the keyset cursor (:beforeUpdatedAt, :beforeId). Reads
+  conversations_user_updated_idx backward.
+*/
+/* @name ListConversations */
+select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
+from app.conversations
+where (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+order by updated_at desc, id desc
+limit :limit!;
+
+/*
+  The same page, filtered by status. Reads conversations_user_status_updated_idx
+  backward.
+*/
+/* @name ListConversationsByStatus */
+select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
+from app.conversations
+where status = :status!
+  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+order by updated_at desc, id desc
+limit :limit!;
+
+/*
+  Sets the title (null removes it).
+*/
+/* @name RenameConversation */
+update app.conversations
+set title = :title
+where id = :id!
+returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt";
+
+/*
+  Archives or unarchives a conversation.
+*/
+/* @name SetConversationStatus */
+update app.conversations
+set status = :status!
+where id = :id!
+returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt";
+
+/*
+  Deletes a conversation; its messages go with it (on delete cascade).
+*/
+/* @name DeleteConversation */
+delete from app.conversations
+where id = :id!
+returning id;
+
+/*
+  Every conversation of the current user, oldest first, for the data export.
+*/
+/* @name ExportConversations */
+select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
+from app.conversations
+order by created_at, id;

@@ -1,0 +1,105 @@
+/*
+  Creates a task for the current user. id is optional (a client-chosen id makes
+  retries idempotent: the second insert is a unique violation); user_id,
+  completed_at, version and the timestamps come from defaults and triggers.
+*/
+/* @name CreateTask */
+insert into app.tasks (id, title, description, completed)
+values (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)
+returning id, title, description, completed, completed_at as "completedAt", version,
+  created_at as "createdAt", updated_at as "updatedAt";
+
+/*
+  One task of the current user by id; no row for an unknown id or another
+  user's id.
+*/
+/* @name GetTask */
+select id, title, description, completed, completed_at as "completedAt", version,
+  created_at as "createdAt", updated_at as "updatedAt"
+from app.tasks
+where id = :id!;
+
+/*
+  A page of the current user's tasks, newest first, strictly after the keyset
+  cursor (:beforeCreatedAt, :beforeId); the first page passes ('infinity', the
+  largest uuid). Reads tasks_user_created_idx backward.
+*/
+/* @name ListTasksNewest */
+select id, title, description, completed, completed_at as "completedAt", version,
+  created_at as "createdAt", updated_at as "updatedAt"
+from app.tasks
+where (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+order by created_at desc, id desc
+limit :limit!;
+
+/*
+  The same page, filtered by completed. Reads tasks_user_completed_created_idx
+  backward.
+*/
+/* @name ListTasksNewestByCompleted */
+select id, title, description, completed, completed_at as "completedAt", version,
+  created_at as "createdAt", updated_at as "updatedAt"
+from app.tasks
+where completed = :completed!
+  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+order by created_at desc, id desc
+limit :limit!;
+
+/*
+  A page of the current user's tasks, oldest first, strictly after the keyset
+  cursor (:afterCreatedAt, :afterId); the first page passes ('-infinity', the
+  nil uuid).
+*/
+/* @name ListTasksOldest */
+select id, title, description, completed, completed_at as "completedAt", version,
+  created_at as "createdAt", updated_at as "updatedAt"
+from app.tasks
+where (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+order by created_at, id
+limit :limit!;
+
+/*
+  The oldest-first page, filtered by completed.
+*/
+/* @name ListTasksOldestByCompleted */
+select id, title, description, completed, completed_at as "completedAt", version,
+  created_at as "createdAt", updated_at as "updatedAt"
+from app.tasks
+where completed = :completed!
+  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+order by created_at, id
+limit :limit!;
+
+/*
+  Partial update: a null parameter keeps the column as it is. With
+  :expectedVersion the row changes only if it is still at that version;
+  no row back means not found or, when the task exists, a conflict.
+*/
+/* @name UpdateTask */
+update app.tasks
+set title = coalesce(:title, title),
+  description = coalesce(:description, description),
+  completed = coalesce(:completed, completed)
+where id = :id!
+  and (:expectedVersion::integer is null or version = :expectedVersion::integer)
+returning id, title, description, completed, completed_at as "completedAt", version,
+  created_at as "createdAt", updated_at as "updatedAt";
+
+/*
+  Deletes one task, optionally only at :expectedVersion; returns the id when a
+  row went.
+*/
+/* @name DeleteTask */
+delete from app.tasks
+where id = :id!
+  and (:expectedVersion::integer is null or version = :expectedVersion::integer)
+returning id;
+
+/*
+  Every task of the current user, oldest first, for the data export.
+*/
+/* @name ExportTasks */
+select id, title, description, completed, completed_at as "completedAt", version,
+  created_at as "createdAt", updated_at as "updatedAt"
+from app.tasks
+order by created_at, id;

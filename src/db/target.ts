@@ -1,0 +1,47 @@
+/**
+ * Which database a command works on: DATABASE_URL when set, otherwise the
+ * local development database on the embedded PostgreSQL (refused when
+ * NODE_ENV=production, where a missing DATABASE_URL is a mistake).
+ */
+import { DEV_DATABASE, ensureDatabase, startDevServer } from './embedded.js';
+
+export interface DatabaseTarget {
+  url: string;
+  /** How the target was chosen, for the first line every command prints. */
+  description: string;
+  release(): Promise<void>;
+}
+
+/** The connection string with its password replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable connection string>';
+  }
+}
+
+export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promise<DatabaseTarget> {
+  const fromEnv = env.DATABASE_URL?.trim();
+  if (fromEnv) {
+    return { url: fromEnv, description: `${redactUrl(fromEnv)} (from DATABASE_URL)`, release: async () => undefined };
+  }
+  if (env.NODE_ENV === 'production') {
+    throw new Error('DATABASE_URL is not set and NODE_ENV=production: refusing to fall back to the local development database');
+  }
+  const server = await startDevServer();
+  try {
+    const url = await ensureDatabase(server.url, DEV_DATABASE);
+    const how = server.startedHere ? 'started for this command' : 'already running';
+    return {
+      url,
+      description: `${redactUrl(url)} (local development database, embedded PostgreSQL ${how}, data in ${server.dataDir}; set DATABASE_URL to use another server)`,
+      release: () => server.stop(),
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}

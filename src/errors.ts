@@ -1,0 +1,211 @@
+/**
+ * Every error todo-chat-db throws extends TodoChatDbError. Driver errors are
+ * mapped here, in one place, from their SQLSTATE (or Node socket code), and the
+ * original error is kept as `cause`.
+ */
+import type { ZodError } from 'zod';
+
+export type ErrorCode =
+  | 'VALIDATION'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'SERIALIZATION_FAILURE'
+  | 'DATABASE_UNAVAILABLE'
+  | 'DATABASE'
+  | 'CONTEXT'
+  | 'MIGRATION';
+
+export interface ValidationIssue {
+  path: (string | number)[];
+  message: string;
+  code?: string;
+}
+
+export class TodoChatDbError extends Error {
+  readonly code: ErrorCode;
+  /** True when running the whole transaction again may succeed. */
+  readonly retryable: boolean;
+  /** SQLSTATE of the underlying driver error, when there was one. */
+  readonly sqlState: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.sqlState = sqlStateOf(options.cause);
+  }
+}
+
+/** Input refused, by the zod schemas before any query or by a database constraint. */
+export class ValidationError extends TodoChatDbError {
+  readonly issues: ValidationIssue[];
+  /** The database constraint that refused the value, when the database did. */
+  readonly constraint: string | undefined;
+
+  constructor(message: string, issues: ValidationIssue[], options: { cause?: unknown; constraint?: string } = {}) {
+    super('VALIDATION', message, options);
+    this.issues = issues;
+    this.constraint = options.constraint;
+  }
+
+  static fromZod(what: string, error: ZodError): ValidationError {
+    const issues = error.issues.map((issue) => ({
+      path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: issue.message,
+      code: issue.code,
+    }));
+    const first = issues[0];
+    const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+    return new ValidationError(`invalid ${what}${where}: ${first?.message ?? 'invalid input'}`, issues, { cause: error });
+  }
+}
+
+/** The row does not exist for the current user (another user's row included: existence never leaks). */
+export class NotFoundError extends TodoChatDbError {
+  readonly entity: string;
+  readonly id: string | undefined;
+
+  constructor(entity: string, id?: string, options: { cause?: unknown } = {}) {
+    super('NOT_FOUND', id === undefined ? `${entity} not found` : `${entity} ${id} not found`, options);
+    this.entity = entity;
+    this.id = id;
+  }
+}
+
+/** A unique key already exists, or the row changed since the version the caller expected. */
+export class ConflictError extends TodoChatDbError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('CONFLICT', message, options);
+  }
+}
+
+/** Any other database failure. */
+export class DatabaseError extends TodoChatDbError {
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean; code?: ErrorCode } = {}) {
+    super(options.code ?? 'DATABASE', message, options);
+  }
+}
+
+/** 40001 serialization_failure or 40P01 deadlock_detected: run the whole transaction again. */
+export class SerializationFailureError extends DatabaseError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: true, code: 'SERIALIZATION_FAILURE' });
+  }
+}
+
+/** The server cannot be reached, refused the connection, or the connection broke. */
+export class DatabaseUnavailableError extends DatabaseError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: true, code: 'DATABASE_UNAVAILABLE' });
+  }
+}
+
+/** withUser misuse: a nested call for another user, a transaction used after it ended. */
+export class ContextError extends TodoChatDbError {
+  constructor(message: string) {
+    super('CONTEXT', message);
+  }
+}
+
+/** A migration could not be applied, reverted or checked. */
+export class MigrationError extends TodoChatDbError {
+  readonly file: string | undefined;
+
+  constructor(message: string, options: { cause?: unknown; file?: string } = {}) {
+    super('MIGRATION', message, options);
+    this.file = options.file;
+  }
+}
+
+interface DriverErrorShape {
+  code?: unknown;
+  constraint?: unknown;
+  message?: unknown;
+}
+
+function sqlStateOf(error: unknown): string | undefined {
+  if (error instanceof TodoChatDbError) return error.sqlState;
+  const code = (error as DriverErrorShape | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+const NODE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+const DRIVER_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'Client has encountered a connection error',
+  'timeout exceeded when trying to connect',
+  'Client was closed and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+];
+
+/** True when the error means the connection (not the statement) failed, so the client must be discarded. */
+export function isConnectionFailure(error: unknown): boolean {
+  if (error instanceof DatabaseUnavailableError) return true;
+  const shape = error as DriverErrorShape | null;
+  const code = typeof shape?.code === 'string' ? shape.code : '';
+  if (NODE_SOCKET_CODES.has(code)) return true;
+  // 08: connection exception; 57P01..57P03: admin/crash shutdown, cannot connect now; 53300: too many connections.
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+  const message = typeof shape?.message === 'string' ? shape.message : '';
+  return DRIVER_CONNECTION_MESSAGES.some((m) => message.includes(m));
+}
+
+/**
+ * Maps a driver error to a TodoChatDbError. `entity` names what the statement
+ * was about, for NotFoundError on a foreign-key violation. Messages never
+ * carry parameter values.
+ */
+export function mapDatabaseError(error: unknown, context: { entity?: string; query?: string } = {}): TodoChatDbError {
+  if (error instanceof TodoChatDbError) return error;
+  const shape = error as DriverErrorShape | null;
+  const sqlState = sqlStateOf(error);
+  const constraint = typeof shape?.constraint === 'string' ? shape.constraint : undefined;
+  const where = context.query ? ` (${context.query})` : '';
+  if (isConnectionFailure(error)) {
+    return new DatabaseUnavailableError(`database unavailable${where}: ${String(shape?.message ?? error)}`, { cause: error });
+  }
+  switch (sqlState) {
+    case '23505':
+      return new ConflictError(`already exists${constraint ? ` (${constraint})` : ''}${where}`, { cause: error });
+    case '23503':
+      return new NotFoundError(context.entity ?? 'referenced row', undefined, { cause: error });
+    case '23514':
+    case '23502':
+    case '22001':
+    case '22003':
+    case '22007':
+    case '22008':
+    case '22021':
+    case '22P02':
+    case '22P05':
+    case '2202E':
+    case '22023':
+    case '22025':
+    case '22030':
+    case '22032':
+    case '54001':
+      return new ValidationError(
+        `refused by the database${constraint ? ` (constraint ${constraint})` : ''}${where}`,
+        [{ path: [], message: constraint ?? sqlState, code: sqlState }],
+        { cause: error, ...(constraint ? { constraint } : {}) },
+      );
+    case '40001':
+    case '40P01':
+      return new SerializationFailureError(`transaction conflict, retry it${where}`, { cause: error });
+    default:
+      return new DatabaseError(`database error${sqlState ? ` ${sqlState}` : ''}${where}: ${String(shape?.message ?? error)}`, {
+        cause: error,
+      });
+  }
+}

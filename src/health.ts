@@ -1,0 +1,39 @@
+/**
+ * store.health(): whether the database answers, how fast, which server, and
+ * which shipped migrations it still lacks. Runs as the pool's login role,
+ * outside any user context, and reads no user data.
+ */
+import type pg from 'pg';
+import { pendingMigrations } from './migrator.js';
+
+export interface Health {
+  ok: boolean;
+  /** Round trip of `select 1`, in milliseconds. */
+  latencyMs: number | null;
+  serverVersion: string | null;
+  /** File names of shipped migrations not applied to this database. */
+  pendingMigrations: string[] | null;
+  error?: string;
+}
+
+export async function readHealth(pool: pg.Pool): Promise<Health> {
+  let client: pg.PoolClient | undefined;
+  try {
+    client = await pool.connect();
+    const started = performance.now();
+    await client.query('select 1');
+    const latencyMs = performance.now() - started;
+    const version = await client.query<{ server_version: string }>('show server_version');
+    const pending = await pendingMigrations(client);
+    return {
+      ok: pending.length === 0,
+      latencyMs,
+      serverVersion: version.rows[0]?.server_version ?? null,
+      pendingMigrations: pending,
+    };
+  } catch (error) {
+    return { ok: false, latencyMs: null, serverVersion: null, pendingMigrations: null, error: (error as Error)?.message ?? String(error) };
+  } finally {
+    client?.release();
+  }
+}

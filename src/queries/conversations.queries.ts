@@ -1,0 +1,287 @@
+/** Types generated for queries found in "sql/conversations.sql" */
+import { PreparedQuery } from '@pgtyped/runtime';
+
+export type DateOrString = Date | string;
+
+export type NumberOrString = number | string;
+
+/** 'CreateConversation' parameters type */
+export interface ICreateConversationParams {
+  id?: string | null | void;
+  title?: string | null | void;
+}
+
+/** 'CreateConversation' return type */
+export interface ICreateConversationResult {
+  createdAt: Date;
+  id: string;
+  status: string;
+  title: string | null;
+  updatedAt: Date;
+  version: number;
+}
+
+/** 'CreateConversation' query type */
+export interface ICreateConversationQuery {
+  params: ICreateConversationParams;
+  result: ICreateConversationResult;
+}
+
+const createConversationIR: any = {"usedParamSet":{"id":true,"title":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":59,"b":61}]},{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":90,"b":95}]}],"statement":"insert into app.conversations (id, title)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title)\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                                    "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * insert into app.conversations (id, title)
+ * values (coalesce(:id::uuid, gen_random_uuid()), :title)
+ * returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"                                                                                                    
+ * ```
+ */
+export const createConversation = new PreparedQuery<ICreateConversationParams,ICreateConversationResult>(createConversationIR);
+
+
+/** 'GetConversation' parameters type */
+export interface IGetConversationParams {
+  id: string;
+}
+
+/** 'GetConversation' return type */
+export interface IGetConversationResult {
+  createdAt: Date;
+  id: string;
+  status: string;
+  title: string | null;
+  updatedAt: Date;
+  version: number;
+}
+
+/** 'GetConversation' query type */
+export interface IGetConversationQuery {
+  params: IGetConversationParams;
+  result: IGetConversationResult;
+}
+
+const getConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":122,"b":125}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere id = :id!                                                                                                                                                                                                   "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
+ * from app.conversations
+ * where id = :id!                                                                                                                                                                                                   
+ * ```
+ */
+export const getConversation = new PreparedQuery<IGetConversationParams,IGetConversationResult>(getConversationIR);
+
+
+/** 'ListConversations' parameters type */
+export interface IListConversationsParams {
+  beforeId: string;
+  beforeUpdatedAt: DateOrString;
+  limit: NumberOrString;
+}
+
+/** 'ListConversations' return type */
+export interface IListConversationsResult {
+  createdAt: Date;
+  id: string;
+  status: string;
+  title: string | null;
+  updatedAt: Date;
+  version: number;
+}
+
+/** 'ListConversations' query type */
+export interface IListConversationsQuery {
+  params: IListConversationsParams;
+  result: IListConversationsResult;
+}
+
+const listConversationsIR: any = {"usedParamSet":{"beforeUpdatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"beforeUpdatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":137,"b":153}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":169,"b":178}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":227,"b":233}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                                                                                  "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
+ * from app.conversations
+ * where (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+ * order by updated_at desc, id desc
+ * limit :limit!                                                                                                  
+ * ```
+ */
+export const listConversations = new PreparedQuery<IListConversationsParams,IListConversationsResult>(listConversationsIR);
+
+
+/** 'ListConversationsByStatus' parameters type */
+export interface IListConversationsByStatusParams {
+  beforeId: string;
+  beforeUpdatedAt: DateOrString;
+  limit: NumberOrString;
+  status: string;
+}
+
+/** 'ListConversationsByStatus' return type */
+export interface IListConversationsByStatusResult {
+  createdAt: Date;
+  id: string;
+  status: string;
+  title: string | null;
+  updatedAt: Date;
+  version: number;
+}
+
+/** 'ListConversationsByStatus' query type */
+export interface IListConversationsByStatusQuery {
+  params: IListConversationsByStatusParams;
+  result: IListConversationsByStatusResult;
+}
+
+const listConversationsByStatusIR: any = {"usedParamSet":{"status":true,"beforeUpdatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":126,"b":133}]},{"name":"beforeUpdatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":161,"b":177}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":193,"b":202}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":251,"b":257}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere status = :status!\n  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                         "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
+ * from app.conversations
+ * where status = :status!
+ *   and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+ * order by updated_at desc, id desc
+ * limit :limit!                                         
+ * ```
+ */
+export const listConversationsByStatus = new PreparedQuery<IListConversationsByStatusParams,IListConversationsByStatusResult>(listConversationsByStatusIR);
+
+
+/** 'RenameConversation' parameters type */
+export interface IRenameConversationParams {
+  id: string;
+  title?: string | null | void;
+}
+
+/** 'RenameConversation' return type */
+export interface IRenameConversationResult {
+  createdAt: Date;
+  id: string;
+  status: string;
+  title: string | null;
+  updatedAt: Date;
+  version: number;
+}
+
+/** 'RenameConversation' query type */
+export interface IRenameConversationQuery {
+  params: IRenameConversationParams;
+  result: IRenameConversationResult;
+}
+
+const renameConversationIR: any = {"usedParamSet":{"title":true,"id":true},"params":[{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":37,"b":42}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":55,"b":58}]}],"statement":"update app.conversations\nset title = :title\nwhere id = :id!\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                              "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * update app.conversations
+ * set title = :title
+ * where id = :id!
+ * returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"                                              
+ * ```
+ */
+export const renameConversation = new PreparedQuery<IRenameConversationParams,IRenameConversationResult>(renameConversationIR);
+
+
+/** 'SetConversationStatus' parameters type */
+export interface ISetConversationStatusParams {
+  id: string;
+  status: string;
+}
+
+/** 'SetConversationStatus' return type */
+export interface ISetConversationStatusResult {
+  createdAt: Date;
+  id: string;
+  status: string;
+  title: string | null;
+  updatedAt: Date;
+  version: number;
+}
+
+/** 'SetConversationStatus' query type */
+export interface ISetConversationStatusQuery {
+  params: ISetConversationStatusParams;
+  result: ISetConversationStatusResult;
+}
+
+const setConversationStatusIR: any = {"usedParamSet":{"status":true,"id":true},"params":[{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":38,"b":45}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":58,"b":61}]}],"statement":"update app.conversations\nset status = :status!\nwhere id = :id!\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                            "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * update app.conversations
+ * set status = :status!
+ * where id = :id!
+ * returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"                                                                            
+ * ```
+ */
+export const setConversationStatus = new PreparedQuery<ISetConversationStatusParams,ISetConversationStatusResult>(setConversationStatusIR);
+
+
+/** 'DeleteConversation' parameters type */
+export interface IDeleteConversationParams {
+  id: string;
+}
+
+/** 'DeleteConversation' return type */
+export interface IDeleteConversationResult {
+  id: string;
+}
+
+/** 'DeleteConversation' query type */
+export interface IDeleteConversationQuery {
+  params: IDeleteConversationParams;
+  result: IDeleteConversationResult;
+}
+
+const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":41,"b":44}]}],"statement":"delete from app.conversations\nwhere id = :id!\nreturning id                                                                                  "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * delete from app.conversations
+ * where id = :id!
+ * returning id                                                                                  
+ * ```
+ */
+export const deleteConversation = new PreparedQuery<IDeleteConversationParams,IDeleteConversationResult>(deleteConversationIR);
+
+
+/** 'ExportConversations' parameters type */
+export type IExportConversationsParams = void;
+
+/** 'ExportConversations' return type */
+export interface IExportConversationsResult {
+  createdAt: Date;
+  id: string;
+  status: string;
+  title: string | null;
+  updatedAt: Date;
+  version: number;
+}
+
+/** 'ExportConversations' query type */
+export interface IExportConversationsQuery {
+  params: IExportConversationsParams;
+  result: IExportConversationsResult;
+}
+
+const exportConversationsIR: any = {"usedParamSet":{},"params":[],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\norder by created_at, id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
+ * from app.conversations
+ * order by created_at, id
+ * ```
+ */
+export const exportConversations = new PreparedQuery<IExportConversationsParams,IExportConversationsResult>(exportConversationsIR);
+
+

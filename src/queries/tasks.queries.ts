@@ -1,0 +1,379 @@
+/** Types generated for queries found in "sql/tasks.sql" */
+import { PreparedQuery } from '@pgtyped/runtime';
+
+export type DateOrString = Date | string;
+
+export type NumberOrString = number | string;
+
+/** 'CreateTask' parameters type */
+export interface ICreateTaskParams {
+  completed: boolean;
+  description: string;
+  id?: string | null | void;
+  title: string;
+}
+
+/** 'CreateTask' return type */
+export interface ICreateTaskResult {
+  completed: boolean;
+  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  completedAt: Date | null;
+  createdAt: Date;
+  description: string;
+  id: string;
+  title: string;
+  updatedAt: Date;
+  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  version: number;
+}
+
+/** 'CreateTask' query type */
+export interface ICreateTaskQuery {
+  params: ICreateTaskParams;
+  result: ICreateTaskResult;
+}
+
+const createTaskIR: any = {"usedParamSet":{"id":true,"title":true,"description":true,"completed":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":75,"b":77}]},{"name":"title","required":true,"transform":{"type":"scalar"},"locs":[{"a":106,"b":112}]},{"name":"description","required":true,"transform":{"type":"scalar"},"locs":[{"a":115,"b":127}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":130,"b":140}]}],"statement":"insert into app.tasks (id, title, description, completed)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)\nreturning id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                            "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * insert into app.tasks (id, title, description, completed)
+ * values (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)
+ * returning id, title, description, completed, completed_at as "completedAt", version,
+ *   created_at as "createdAt", updated_at as "updatedAt"                                                                                            
+ * ```
+ */
+export const createTask = new PreparedQuery<ICreateTaskParams,ICreateTaskResult>(createTaskIR);
+
+
+/** 'GetTask' parameters type */
+export interface IGetTaskParams {
+  id: string;
+}
+
+/** 'GetTask' return type */
+export interface IGetTaskResult {
+  completed: boolean;
+  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  completedAt: Date | null;
+  createdAt: Date;
+  description: string;
+  id: string;
+  title: string;
+  updatedAt: Date;
+  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  version: number;
+}
+
+/** 'GetTask' query type */
+export interface IGetTaskQuery {
+  params: IGetTaskParams;
+  result: IGetTaskResult;
+}
+
+const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":166}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere id = :id!                                                                                                                                                                                                                          "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, description, completed, completed_at as "completedAt", version,
+ *   created_at as "createdAt", updated_at as "updatedAt"
+ * from app.tasks
+ * where id = :id!                                                                                                                                                                                                                          
+ * ```
+ */
+export const getTask = new PreparedQuery<IGetTaskParams,IGetTaskResult>(getTaskIR);
+
+
+/** 'ListTasksNewest' parameters type */
+export interface IListTasksNewestParams {
+  beforeCreatedAt: DateOrString;
+  beforeId: string;
+  limit: NumberOrString;
+}
+
+/** 'ListTasksNewest' return type */
+export interface IListTasksNewestResult {
+  completed: boolean;
+  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  completedAt: Date | null;
+  createdAt: Date;
+  description: string;
+  id: string;
+  title: string;
+  updatedAt: Date;
+  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  version: number;
+}
+
+/** 'ListTasksNewest' query type */
+export interface IListTasksNewestQuery {
+  params: IListTasksNewestParams;
+  result: IListTasksNewestResult;
+}
+
+const listTasksNewestIR: any = {"usedParamSet":{"beforeCreatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"beforeCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":178,"b":194}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":210,"b":219}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":268,"b":274}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, description, completed, completed_at as "completedAt", version,
+ *   created_at as "createdAt", updated_at as "updatedAt"
+ * from app.tasks
+ * where (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+ * order by created_at desc, id desc
+ * limit :limit!                                                                                                
+ * ```
+ */
+export const listTasksNewest = new PreparedQuery<IListTasksNewestParams,IListTasksNewestResult>(listTasksNewestIR);
+
+
+/** 'ListTasksNewestByCompleted' parameters type */
+export interface IListTasksNewestByCompletedParams {
+  beforeCreatedAt: DateOrString;
+  beforeId: string;
+  completed: boolean;
+  limit: NumberOrString;
+}
+
+/** 'ListTasksNewestByCompleted' return type */
+export interface IListTasksNewestByCompletedResult {
+  completed: boolean;
+  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  completedAt: Date | null;
+  createdAt: Date;
+  description: string;
+  id: string;
+  title: string;
+  updatedAt: Date;
+  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  version: number;
+}
+
+/** 'ListTasksNewestByCompleted' query type */
+export interface IListTasksNewestByCompletedQuery {
+  params: IListTasksNewestByCompletedParams;
+  result: IListTasksNewestByCompletedResult;
+}
+
+const listTasksNewestByCompletedIR: any = {"usedParamSet":{"completed":true,"beforeCreatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":180}]},{"name":"beforeCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":208,"b":224}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":240,"b":249}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":298,"b":304}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere completed = :completed!\n  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                              "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, description, completed, completed_at as "completedAt", version,
+ *   created_at as "createdAt", updated_at as "updatedAt"
+ * from app.tasks
+ * where completed = :completed!
+ *   and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+ * order by created_at desc, id desc
+ * limit :limit!                                                                                                                                                                              
+ * ```
+ */
+export const listTasksNewestByCompleted = new PreparedQuery<IListTasksNewestByCompletedParams,IListTasksNewestByCompletedResult>(listTasksNewestByCompletedIR);
+
+
+/** 'ListTasksOldest' parameters type */
+export interface IListTasksOldestParams {
+  afterCreatedAt: DateOrString;
+  afterId: string;
+  limit: NumberOrString;
+}
+
+/** 'ListTasksOldest' return type */
+export interface IListTasksOldestResult {
+  completed: boolean;
+  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  completedAt: Date | null;
+  createdAt: Date;
+  description: string;
+  id: string;
+  title: string;
+  updatedAt: Date;
+  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  version: number;
+}
+
+/** 'ListTasksOldest' query type */
+export interface IListTasksOldestQuery {
+  params: IListTasksOldestParams;
+  result: IListTasksOldestResult;
+}
+
+const listTasksOldestIR: any = {"usedParamSet":{"afterCreatedAt":true,"afterId":true,"limit":true},"params":[{"name":"afterCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":178,"b":193}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":209,"b":217}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":256,"b":262}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)\norder by created_at, id\nlimit :limit!                                                     "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, description, completed, completed_at as "completedAt", version,
+ *   created_at as "createdAt", updated_at as "updatedAt"
+ * from app.tasks
+ * where (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+ * order by created_at, id
+ * limit :limit!                                                     
+ * ```
+ */
+export const listTasksOldest = new PreparedQuery<IListTasksOldestParams,IListTasksOldestResult>(listTasksOldestIR);
+
+
+/** 'ListTasksOldestByCompleted' parameters type */
+export interface IListTasksOldestByCompletedParams {
+  afterCreatedAt: DateOrString;
+  afterId: string;
+  completed: boolean;
+  limit: NumberOrString;
+}
+
+/** 'ListTasksOldestByCompleted' return type */
+export interface IListTasksOldestByCompletedResult {
+  completed: boolean;
+  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  completedAt: Date | null;
+  createdAt: Date;
+  description: string;
+  id: string;
+  title: string;
+  updatedAt: Date;
+  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  version: number;
+}
+
+/** 'ListTasksOldestByCompleted' query type */
+export interface IListTasksOldestByCompletedQuery {
+  params: IListTasksOldestByCompletedParams;
+  result: IListTasksOldestByCompletedResult;
+}
+
+const listTasksOldestByCompletedIR: any = {"usedParamSet":{"completed":true,"afterCreatedAt":true,"afterId":true,"limit":true},"params":[{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":180}]},{"name":"afterCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":208,"b":223}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":239,"b":247}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":286,"b":292}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere completed = :completed!\n  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                                                    "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, description, completed, completed_at as "completedAt", version,
+ *   created_at as "createdAt", updated_at as "updatedAt"
+ * from app.tasks
+ * where completed = :completed!
+ *   and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+ * order by created_at, id
+ * limit :limit!                                                                                                                                                                                                                    
+ * ```
+ */
+export const listTasksOldestByCompleted = new PreparedQuery<IListTasksOldestByCompletedParams,IListTasksOldestByCompletedResult>(listTasksOldestByCompletedIR);
+
+
+/** 'UpdateTask' parameters type */
+export interface IUpdateTaskParams {
+  completed?: boolean | null | void;
+  description?: string | null | void;
+  expectedVersion?: number | null | void;
+  id: string;
+  title?: string | null | void;
+}
+
+/** 'UpdateTask' return type */
+export interface IUpdateTaskResult {
+  completed: boolean;
+  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  completedAt: Date | null;
+  createdAt: Date;
+  description: string;
+  id: string;
+  title: string;
+  updatedAt: Date;
+  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  version: number;
+}
+
+/** 'UpdateTask' query type */
+export interface IUpdateTaskQuery {
+  params: IUpdateTaskParams;
+  result: IUpdateTaskResult;
+}
+
+const updateTaskIR: any = {"usedParamSet":{"title":true,"description":true,"completed":true,"id":true,"expectedVersion":true},"params":[{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":38,"b":43}]},{"name":"description","required":false,"transform":{"type":"scalar"},"locs":[{"a":79,"b":90}]},{"name":"completed","required":false,"transform":{"type":"scalar"},"locs":[{"a":130,"b":139}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":164,"b":167}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":176,"b":191},{"a":223,"b":238}]}],"statement":"update app.tasks\nset title = coalesce(:title, title),\n  description = coalesce(:description, description),\n  completed = coalesce(:completed, completed)\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                                "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * update app.tasks
+ * set title = coalesce(:title, title),
+ *   description = coalesce(:description, description),
+ *   completed = coalesce(:completed, completed)
+ * where id = :id!
+ *   and (:expectedVersion::integer is null or version = :expectedVersion::integer)
+ * returning id, title, description, completed, completed_at as "completedAt", version,
+ *   created_at as "createdAt", updated_at as "updatedAt"                                                                                                
+ * ```
+ */
+export const updateTask = new PreparedQuery<IUpdateTaskParams,IUpdateTaskResult>(updateTaskIR);
+
+
+/** 'DeleteTask' parameters type */
+export interface IDeleteTaskParams {
+  expectedVersion?: number | null | void;
+  id: string;
+}
+
+/** 'DeleteTask' return type */
+export interface IDeleteTaskResult {
+  id: string;
+}
+
+/** 'DeleteTask' query type */
+export interface IDeleteTaskQuery {
+  params: IDeleteTaskParams;
+  result: IDeleteTaskResult;
+}
+
+const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":36}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":45,"b":60},{"a":92,"b":107}]}],"statement":"delete from app.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                          "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * delete from app.tasks
+ * where id = :id!
+ *   and (:expectedVersion::integer is null or version = :expectedVersion::integer)
+ * returning id                                                                          
+ * ```
+ */
+export const deleteTask = new PreparedQuery<IDeleteTaskParams,IDeleteTaskResult>(deleteTaskIR);
+
+
+/** 'ExportTasks' parameters type */
+export type IExportTasksParams = void;
+
+/** 'ExportTasks' return type */
+export interface IExportTasksResult {
+  completed: boolean;
+  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  completedAt: Date | null;
+  createdAt: Date;
+  description: string;
+  id: string;
+  title: string;
+  updatedAt: Date;
+  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  version: number;
+}
+
+/** 'ExportTasks' query type */
+export interface IExportTasksQuery {
+  params: IExportTasksParams;
+  result: IExportTasksResult;
+}
+
+const exportTasksIR: any = {"usedParamSet":{},"params":[],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\norder by created_at, id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, title, description, completed, completed_at as "completedAt", version,
+ *   created_at as "createdAt", updated_at as "updatedAt"
+ * from app.tasks
+ * order by created_at, id
+ * ```
+ */
+export const exportTasks = new PreparedQuery<IExportTasksParams,IExportTasksResult>(exportTasksIR);
+
+

@@ -1,0 +1,87 @@
+/** Types generated for queries found in "sql/users.sql" */
+import { PreparedQuery } from '@pgtyped/runtime';
+
+/** 'EnsureUser' parameters type */
+export type IEnsureUserParams = void;
+
+/** 'EnsureUser' return type */
+export interface IEnsureUserResult {
+  createdAt: Date;
+  id: string;
+}
+
+/** 'EnsureUser' query type */
+export interface IEnsureUserQuery {
+  params: IEnsureUserParams;
+  result: IEnsureUserResult;
+}
+
+const ensureUserIR: any = {"usedParamSet":{},"params":[],"statement":"insert into app.users (id)\nvalues (app.current_user_id())\non conflict (id) do nothing\nreturning id, created_at as \"createdAt\"                               "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * insert into app.users (id)
+ * values (app.current_user_id())
+ * on conflict (id) do nothing
+ * returning id, created_at as "createdAt"                               
+ * ```
+ */
+export const ensureUser = new PreparedQuery<IEnsureUserParams,IEnsureUserResult>(ensureUserIR);
+
+
+/** 'GetUser' parameters type */
+export type IGetUserParams = void;
+
+/** 'GetUser' return type */
+export interface IGetUserResult {
+  createdAt: Date;
+  id: string;
+}
+
+/** 'GetUser' query type */
+export interface IGetUserQuery {
+  params: IGetUserParams;
+  result: IGetUserResult;
+}
+
+const getUserIR: any = {"usedParamSet":{},"params":[],"statement":"select id, created_at as \"createdAt\"\nfrom app.users\nwhere id = app.current_user_id()                                                                                                          "};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * select id, created_at as "createdAt"
+ * from app.users
+ * where id = app.current_user_id()                                                                                                          
+ * ```
+ */
+export const getUser = new PreparedQuery<IGetUserParams,IGetUserResult>(getUserIR);
+
+
+/** 'DeleteUser' parameters type */
+export type IDeleteUserParams = void;
+
+/** 'DeleteUser' return type */
+export interface IDeleteUserResult {
+  id: string;
+}
+
+/** 'DeleteUser' query type */
+export interface IDeleteUserQuery {
+  params: IDeleteUserParams;
+  result: IDeleteUserResult;
+}
+
+const deleteUserIR: any = {"usedParamSet":{},"params":[],"statement":"delete from app.users\nwhere id = app.current_user_id()\nreturning id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * delete from app.users
+ * where id = app.current_user_id()
+ * returning id
+ * ```
+ */
+export const deleteUser = new PreparedQuery<IDeleteUserParams,IDeleteUserResult>(deleteUserIR);
+
+
