@@ -106,8 +106,17 @@ function checkAppliedAgainstFiles(applied: AppliedMigration[], files: MigrationF
   }
 }
 
-export async function status(client: pg.ClientBase): Promise<MigrationStatus> {
-  const files = listMigrationFiles();
+/** Where the migrations are; the shipped ones unless a test or tool says otherwise. */
+export interface MigrationSource {
+  dir?: string;
+}
+
+function filesOf(source: MigrationSource): MigrationFile[] {
+  return source.dir ? listMigrationFiles(source.dir, path.join(source.dir, 'down')) : listMigrationFiles();
+}
+
+export async function status(client: pg.ClientBase, source: MigrationSource = {}): Promise<MigrationStatus> {
+  const files = filesOf(source);
   const applied = await readApplied(client);
   return {
     applied: applied.map((row) => {
@@ -130,13 +139,17 @@ export interface AppliedResult {
 }
 
 /** Applies every pending migration, logging each with its duration. */
-export async function migrateUp(client: pg.ClientBase, log: MigrationLog = () => undefined): Promise<AppliedResult[]> {
-  const files = listMigrationFiles();
+export async function migrateUp(
+  client: pg.ClientBase,
+  log: MigrationLog = () => undefined,
+  source: MigrationSource = {},
+): Promise<AppliedResult[]> {
+  const files = filesOf(source);
   checkAppliedAgainstFiles(await readApplied(client), files);
   const results: AppliedResult[] = [];
   let current: { file: MigrationFile; started: number } | undefined;
   try {
-    await migrate({ client: client as pg.Client }, migrationsDir, {
+    await migrate({ client: client as pg.Client }, source.dir ?? migrationsDir, {
       logger: (message: string) => {
         const starting = /^Starting migration: (\d+) /.exec(message);
         if (starting) {
@@ -185,9 +198,14 @@ async function withMigrationLock<T>(client: pg.ClientBase, fn: () => Promise<T>)
 }
 
 /** Reverts the newest `count` applied migrations with their down files, each in its own transaction. */
-export async function migrateDown(client: pg.ClientBase, count = 1, log: MigrationLog = () => undefined): Promise<AppliedResult[]> {
+export async function migrateDown(
+  client: pg.ClientBase,
+  count = 1,
+  log: MigrationLog = () => undefined,
+  source: MigrationSource = {},
+): Promise<AppliedResult[]> {
   if (!Number.isInteger(count) || count < 1) throw new MigrationError(`down needs a positive whole number of migrations, got ${count}`);
-  const files = listMigrationFiles();
+  const files = filesOf(source);
   return withMigrationLock(client, async () => {
     const applied = await readApplied(client);
     checkAppliedAgainstFiles(applied, files);

@@ -1,0 +1,87 @@
+/**
+ * npm test [-- <test files>]: runs the suite against a real PostgreSQL.
+ *
+ * Without TEST_DATABASE_URL it starts a throwaway embedded PostgreSQL; with it,
+ * it uses that server (its user must be able to create databases and roles).
+ * Either way it migrates one template database, and every test file clones a
+ * fresh database from it (test/helpers/db.ts), so files run in parallel
+ * without sharing state. Node's own test runner runs the files and prints the
+ * summary.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { startThrowawayServer, type RunningServer } from '../src/db/embedded.js';
+import { migrateUp } from '../src/migrator.js';
+import { packageRoot } from '../src/paths.js';
+
+function findTests(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...findTests(full));
+    else if (entry.name.endsWith('.test.ts')) found.push(full);
+  }
+  return found.sort();
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const files = args.length > 0 ? args.map((file) => path.resolve(file)) : findTests(path.join(packageRoot, 'test'));
+  if (files.length === 0) throw new Error('no test files found');
+
+  let server: RunningServer | undefined;
+  let adminUrl = process.env.TEST_DATABASE_URL?.trim();
+  if (!adminUrl) {
+    server = await startThrowawayServer();
+    adminUrl = server.url;
+  }
+  const template = `tcdb_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const version = await admin.query<{ server_version: string }>('show server_version');
+    console.log(`# PostgreSQL ${version.rows[0]?.server_version} (${server ? 'embedded, throwaway' : 'TEST_DATABASE_URL'})`);
+    await admin.query(`drop database if exists ${template}`);
+    await admin.query(`create database ${template}`);
+    const templateClient = new pg.Client({ connectionString: withDatabase(adminUrl, template) });
+    await templateClient.connect();
+    try {
+      await migrateUp(templateClient);
+    } finally {
+      await templateClient.end();
+    }
+
+    const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+      {
+        cwd: packageRoot,
+        stdio: 'inherit',
+        env: { ...process.env, TCDB_TEST_ADMIN_URL: adminUrl, TCDB_TEST_TEMPLATE: template },
+      },
+    );
+    const code = await new Promise<number>((resolve) => child.on('close', (status) => resolve(status ?? 1)));
+    return code;
+  } finally {
+    await admin.query(`drop database if exists ${template} with (force)`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+    await server?.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`test run failed: ${(error as Error)?.stack ?? error}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,106 @@
+/**
+ * Per-file test databases, cloned from the migrated template that
+ * scripts/run-tests.ts prepared, and dropped when the file ends.
+ */
+import crypto from 'node:crypto';
+import { after } from 'node:test';
+import pg from 'pg';
+import { createStore, type Store, type StoreOptions } from '../../src/index.js';
+
+export interface TestDatabase {
+  name: string;
+  /** Connection string as the server's superuser. */
+  url: string;
+  /** A superuser pool on this database: bypasses row-level security, for set-up and snapshots. */
+  admin: pg.Pool;
+  /** A store on this database (superuser login, as the default test setting). */
+  store(options?: Omit<StoreOptions, 'connectionString' | 'pool'>): Store;
+  /** Creates users rows directly (as superuser) and returns their ids. */
+  createUsers(count: number): Promise<string[]>;
+}
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\` (scripts/run-tests.ts)`);
+  return value;
+}
+
+export function adminServerUrl(): string {
+  return env('TCDB_TEST_ADMIN_URL');
+}
+
+export function urlFor(database: string, user?: { name: string; password: string }): string {
+  const url = new URL(adminServerUrl());
+  url.pathname = `/${database}`;
+  if (user) {
+    url.username = user.name;
+    url.password = user.password;
+  }
+  return url.toString();
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminServerUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createDatabase(template: string | null): Promise<string> {
+  const name = `tcdb_t_${crypto.randomBytes(6).toString('hex')}`;
+  const from = template ? ` template ${pg.escapeIdentifier(template)}` : '';
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await adminQuery(`create database ${name}${from}`);
+      break;
+    } catch (error) {
+      // 55006: the template is briefly in use by a concurrent clone.
+      if ((error as { code?: string }).code === '55006' && attempt < 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+        continue;
+      }
+      throw error;
+    }
+  }
+  return name;
+}
+
+function wrap(name: string): TestDatabase {
+  const url = urlFor(name);
+  const admin = new pg.Pool({ connectionString: url, max: 4 });
+  admin.on('error', () => undefined);
+  const stores: Store[] = [];
+  after(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await admin.end();
+    await adminQuery(`drop database if exists ${name} with (force)`);
+  });
+  return {
+    name,
+    url,
+    admin,
+    store(options = {}) {
+      const store = createStore({ connectionString: url, ...options });
+      stores.push(store);
+      return store;
+    },
+    async createUsers(count) {
+      const ids = Array.from({ length: count }, () => crypto.randomUUID());
+      await admin.query('insert into app.users (id) select unnest($1::uuid[])', [ids]);
+      return ids;
+    },
+  };
+}
+
+/** A fresh, fully migrated database for this test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  return wrap(await createDatabase(env('TCDB_TEST_TEMPLATE')));
+}
+
+/** A fresh database with no migrations applied. */
+export async function createEmptyDatabase(): Promise<TestDatabase> {
+  return wrap(await createDatabase(null));
+}

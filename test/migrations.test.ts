@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, test } from 'node:test';
+import { createEmptyDatabase, createTestDatabase } from './helpers/db.js';
+import { snapshotCatalog } from './helpers/catalog.js';
+import { createMigration, listMigrationFiles, migrateDown, migrateUp, status } from '../src/migrator.js';
+import { MigrationError } from '../src/errors.js';
+import { migrationsDir, packageRoot } from '../src/paths.js';
+
+const run = promisify(execFile);
+const files = listMigrationFiles();
+
+async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'src/cli/migrate.ts'), ...args], {
+      cwd: packageRoot,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function copyMigrations(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcdb-migrations-'));
+  fs.cpSync(migrationsDir, dir, { recursive: true });
+  return dir;
+}
+
+describe('migrations', () => {
+  test('ids are consecutive, every up file has a down file and a header comment', () => {
+    assert.ok(files.length >= 7);
+    files.forEach((file, index) => {
+      assert.equal(file.id, index + 1);
+      assert.ok(fs.existsSync(file.downPath), `${file.fileName} has a down file`);
+      const text = fs.readFileSync(file.path, 'utf8');
+      assert.match(text, new RegExp(`^-- ${file.fileName.replace('.sql', '')}\\n-- purpose: `), `${file.fileName} header`);
+      assert.match(text, /-- touches: /, `${file.fileName} names what it touches`);
+      assert.doesNotMatch(text, /\b(CREATE|ALTER|DROP|SELECT|INSERT|GRANT) /, `${file.fileName} is lowercase sql`);
+    });
+  });
+
+  test('up, then down all the way, then up again leaves an identical catalog', async () => {
+    const db = await createEmptyDatabase();
+    const client = await db.admin.connect();
+    try {
+      const empty = await snapshotCatalog(client);
+      const applied = await migrateUp(client);
+      assert.equal(applied.length, files.length);
+      const first = await snapshotCatalog(client);
+      assert.ok(first.relations!.some((row) => row.includes('"messages"')), 'schema has the messages table');
+
+      const reverted = await migrateDown(client, files.length);
+      assert.deepEqual(
+        reverted.map((r) => r.fileName),
+        [...files].reverse().map((f) => f.fileName),
+      );
+      const afterDown = await snapshotCatalog(client);
+      assert.deepEqual({ ...afterDown, role: [] }, { ...empty, role: [] }, 'down removes every object of the app schema');
+      const rows = await client.query('select id from public.migrations order by id');
+      assert.deepEqual(rows.rows, [{ id: 0 }], 'down removes the bookkeeping rows');
+
+      await migrateUp(client);
+      assert.deepEqual(await snapshotCatalog(client), first);
+    } finally {
+      client.release();
+    }
+  });
+
+  test('each up/down pair is reversible on its own', async () => {
+    const db = await createEmptyDatabase();
+    const client = await db.admin.connect();
+    try {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcdb-steps-'));
+      fs.mkdirSync(path.join(dir, 'down'));
+      for (const file of files) {
+        const before = await snapshotCatalog(client);
+        fs.copyFileSync(file.path, path.join(dir, file.fileName));
+        fs.copyFileSync(file.downPath, path.join(dir, 'down', file.fileName));
+        await migrateUp(client, () => undefined, { dir });
+        const after = await snapshotCatalog(client);
+        assert.notDeepEqual(after, before, `${file.fileName} changes the schema`);
+        await migrateDown(client, 1, () => undefined, { dir });
+        assert.deepEqual(await snapshotCatalog(client), before, `${file.fileName} is reverted exactly by its down file`);
+        await migrateUp(client, () => undefined, { dir });
+        assert.deepEqual(await snapshotCatalog(client), after, `${file.fileName} applies again after its down`);
+      }
+    } finally {
+      client.release();
+    }
+  });
+
+  test('a failing migration is rolled back and named', async () => {
+    const db = await createEmptyDatabase();
+    const dir = copyMigrations();
+    const next = String(files.length + 1).padStart(4, '0');
+    fs.writeFileSync(path.join(dir, `${next}_broken.sql`), '-- broken\ncreate table app.broken (id int);\nselect 1/0;\n');
+    fs.writeFileSync(path.join(dir, 'down', `${next}_broken.sql`), '-- down\ndrop table app.broken;\n');
+    const client = await db.admin.connect();
+    try {
+      await assert.rejects(migrateUp(client, () => undefined, { dir }), (error: unknown) => {
+        assert.ok(error instanceof MigrationError);
+        assert.equal(error.file, `${next}_broken.sql`);
+        assert.match(error.message, new RegExp(`${next}_broken\\.sql.*division by zero`));
+        return true;
+      });
+      const report = await status(client, { dir });
+      assert.equal(report.applied.length, files.length, 'the migrations before it stay applied');
+      assert.deepEqual(report.pending.map((f) => f.fileName), [`${next}_broken.sql`]);
+      const broken = await client.query("select to_regclass('app.broken') as t");
+      assert.equal(broken.rows[0].t, null, 'the failed migration left nothing behind');
+    } finally {
+      client.release();
+    }
+  });
+
+  test('an applied migration whose file is missing is refused', async () => {
+    const db = await createTestDatabase();
+    await db.admin.query("insert into public.migrations (id, name, hash) values ($1, 'vanished', 'x')", [files.length + 1]);
+    const client = await db.admin.connect();
+    try {
+      await assert.rejects(migrateUp(client), /applied in the database but its file is missing/);
+      await assert.rejects(migrateDown(client), /applied in the database but its file is missing/);
+    } finally {
+      client.release();
+    }
+  });
+
+  test('create scaffolds the next numbered up/down pair', () => {
+    const dir = copyMigrations();
+    const created = createMigration('Add task due date!', dir);
+    const expected = `${String(files.length + 1).padStart(4, '0')}_add_task_due_date.sql`;
+    assert.equal(path.basename(created.up), expected);
+    assert.equal(created.down, path.join(dir, 'down', expected));
+    assert.match(fs.readFileSync(created.up, 'utf8'), /^-- \d{4}_add_task_due_date\n-- purpose:/);
+    assert.equal(listMigrationFiles(dir, path.join(dir, 'down')).length, files.length + 1);
+    assert.throws(() => createMigration('   ', dir), MigrationError);
+  });
+});
+
+describe('npm run migrate (the CLI)', () => {
+  test('up, status, down, up again print what they did; a second up applies nothing', async () => {
+    const db = await createEmptyDatabase();
+    const env = { DATABASE_URL: db.url };
+
+    const up = await cli([], env);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /^database: postgres:\/\/postgres:\*\*\*@.* \(from DATABASE_URL\)$/m, 'names the target, password hidden');
+    assert.doesNotMatch(up.stdout, /:postgres@/, 'never prints the password');
+    for (const file of files) assert.match(up.stdout, new RegExp(`applied ${file.fileName} \\(\\d+\\.\\d ms\\)`));
+
+    const st = await cli(['status'], env);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, new RegExp(`${files.length} applied, 0 pending`));
+
+    const down = await cli(['down'], env);
+    assert.equal(down.code, 0, down.stderr);
+    const newest = files[files.length - 1]!.fileName;
+    assert.match(down.stdout, new RegExp(`reverted ${newest} with down/${newest}`));
+    const st2 = await cli(['status'], env);
+    assert.match(st2.stdout, new RegExp(`pending  ${newest}`));
+
+    const again = await cli(['up'], env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`applied ${newest}`));
+    const noop = await cli([], env);
+    assert.equal(noop.code, 0, noop.stderr);
+    assert.match(noop.stdout, /nothing to apply/);
+  });
+
+  test('an edited applied migration fails naming the file', async () => {
+    const db = await createTestDatabase();
+    const victim = files[4]!;
+    // The recorded hash no longer matching is exactly what an edit of the file looks like.
+    await db.admin.query("update public.migrations set hash = 'edited' where id = $1", [victim.id]);
+    const result = await cli([], { DATABASE_URL: db.url });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, new RegExp(`migration file ${victim.fileName} was changed after it was applied`));
+    const st = await cli(['status'], { DATABASE_URL: db.url });
+    assert.match(st.stdout, new RegExp(`${victim.fileName} .*FILE CHANGED`));
+  });
+
+  test('refuses the local fallback in production, and bad arguments', async () => {
+    const prod = await cli([], { DATABASE_URL: '', NODE_ENV: 'production' });
+    assert.notEqual(prod.code, 0);
+    assert.match(prod.stderr, /DATABASE_URL is not set and NODE_ENV=production/);
+    const bad = await cli(['sideways'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x' });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /unknown command "sideways"/);
+    const badCount = await cli(['down', 'two'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/x' });
+    assert.notEqual(badCount.code, 0);
+    assert.match(badCount.stderr, /positive whole number/);
+  });
+
+  test('an unreachable server fails with the target named', async () => {
+    const result = await cli(['status'], { DATABASE_URL: 'postgres://someone:secret@127.0.0.1:1/nowhere' });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stdout, /database: postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/nowhere/);
+    assert.doesNotMatch(result.stdout + result.stderr, /secret/);
+    assert.match(result.stderr, /migrate failed: .*ECONNREFUSED/);
+  });
+});
