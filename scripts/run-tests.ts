@@ -7,6 +7,11 @@
  * fresh database from it (test/helpers/db.ts), so files run in parallel
  * without sharing state. Node's own test runner runs the files and prints the
  * summary.
+ *
+ * TEST_PGBOUNCER=1 also starts a PgBouncer in transaction mode in front of
+ * that server (scripts/pgbouncer.ts; pool size TEST_PGBOUNCER_POOL_SIZE,
+ * default 2) and gives the test files its address as
+ * TCDB_TEST_PGBOUNCER_URL (test/helpers/pgbouncer.ts).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +20,7 @@ import pg from 'pg';
 import { startThrowawayServer, type RunningServer } from '../src/db/embedded.js';
 import { migrateUp } from '../src/migrator.js';
 import { packageRoot } from '../src/paths.js';
+import { optionsFromUrl, startPgBouncer, type RunningPgBouncer } from './pgbouncer.js';
 
 function findTests(dir: string): string[] {
   const found: string[] = [];
@@ -38,6 +44,7 @@ async function main(): Promise<number> {
   if (files.length === 0) throw new Error('no test files found');
 
   let server: RunningServer | undefined;
+  let bouncer: RunningPgBouncer | undefined;
   let adminUrl = process.env.TEST_DATABASE_URL?.trim();
   if (!adminUrl) {
     server = await startThrowawayServer();
@@ -59,6 +66,15 @@ async function main(): Promise<number> {
       await templateClient.end();
     }
 
+    const pgbouncerEnv: Record<string, string> = {};
+    if (/^(1|true|yes)$/i.test(process.env.TEST_PGBOUNCER ?? '')) {
+      const poolSize = Number(process.env.TEST_PGBOUNCER_POOL_SIZE ?? 2);
+      bouncer = await startPgBouncer({ ...optionsFromUrl(adminUrl), poolSize });
+      console.log(`# ${bouncer.version} in transaction mode on 127.0.0.1:${bouncer.port}, ${poolSize} server connection(s) per pool`);
+      pgbouncerEnv.TCDB_TEST_PGBOUNCER_URL = bouncer.url('postgres');
+      pgbouncerEnv.TCDB_TEST_PGBOUNCER_POOL_SIZE = String(poolSize);
+    }
+
     const concurrency = process.env.TEST_CONCURRENCY ?? '2';
     const child = spawn(
       process.execPath,
@@ -66,12 +82,13 @@ async function main(): Promise<number> {
       {
         cwd: packageRoot,
         stdio: 'inherit',
-        env: { ...process.env, TCDB_TEST_ADMIN_URL: adminUrl, TCDB_TEST_TEMPLATE: template },
+        env: { ...process.env, TCDB_TEST_ADMIN_URL: adminUrl, TCDB_TEST_TEMPLATE: template, ...pgbouncerEnv },
       },
     );
     const code = await new Promise<number>((resolve) => child.on('close', (status) => resolve(status ?? 1)));
     return code;
   } finally {
+    await bouncer?.stop();
     await admin.query(`drop database if exists ${template} with (force)`).catch(() => undefined);
     await admin.end().catch(() => undefined);
     await server?.stop();

@@ -108,6 +108,18 @@ export class ContextError extends TodoChatDbError {
   }
 }
 
+/**
+ * A database error aborted the transaction (PostgreSQL then refuses every
+ * further statement until rollback). Thrown by the next query of the same
+ * withUser callback, or at commit when the callback swallowed the error; the
+ * first error is the cause. Run the whole withUser again to retry.
+ */
+export class TransactionAbortedError extends TodoChatDbError {
+  constructor(cause: unknown) {
+    super('DATABASE', 'the transaction was aborted by an earlier database error; nothing of it will be committed', { cause });
+  }
+}
+
 /** A migration could not be applied, reverted or checked. */
 export class MigrationError extends TodoChatDbError {
   readonly file: string | undefined;

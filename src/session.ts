@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { PreparedQuery } from '@pgtyped/runtime';
-import { ContextError, NotFoundError, mapDatabaseError } from './errors.js';
+import { ContextError, NotFoundError, TransactionAbortedError, mapDatabaseError } from './errors.js';
 
 export interface QueryEvent {
   /** The query's @name in sql/, e.g. "CreateTask". */
@@ -19,8 +19,8 @@ export interface QueryEvent {
 
 export class Session {
   private ended = false;
-  /** The last driver error seen, for the error that explains an aborted commit. */
-  lastError: unknown;
+  /** The driver error that aborted this transaction, if one did: later queries would only get 25P02. */
+  abortedBy: unknown;
   private readonly connection: { query: (text: string, values: unknown[]) => Promise<{ rows: unknown[]; rowCount: number }> };
 
   constructor(
@@ -41,15 +41,18 @@ export class Session {
 
   /** Runs a named pgtyped query and returns all rows. */
   async many<P, R>(name: string, query: PreparedQuery<P, R>, params: P, entity?: string): Promise<R[]> {
+    if (this.abortedBy !== undefined) throw new TransactionAbortedError(this.abortedBy);
     const started = performance.now();
     try {
       const rows = await query.run(params, this.connection);
       this.report(name, started, rows.length);
       return rows;
     } catch (error) {
-      this.lastError = error;
       this.report(name, started, 0, error);
-      throw mapDatabaseError(error, { query: name, ...(entity ? { entity } : {}) });
+      const mapped = mapDatabaseError(error, { query: name, ...(entity ? { entity } : {}) });
+      // Any error the server raised aborts the transaction; our own (a closed session) does not.
+      if (mapped.sqlState !== undefined) this.abortedBy = mapped;
+      throw mapped;
     }
   }
 

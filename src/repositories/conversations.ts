@@ -20,7 +20,9 @@ export type CreateConversationInput = z.input<typeof CreateConversationInput>;
 export const ListConversationsOptions = z.strictObject({
   status: ConversationStatus.optional(),
   limit: z.number().int().min(1).max(LIMITS.page.maxLimit).default(LIMITS.page.defaultLimit),
-  cursor: z.string().max(512).optional(),
+  // An empty cursor is refused rather than read as "first page": a client that
+  // turned a null nextCursor into "" would otherwise loop forever.
+  cursor: z.string().min(1).max(512).optional(),
 });
 export type ListConversationsOptions = z.input<typeof ListConversationsOptions>;
 

@@ -37,7 +37,8 @@ const Turn = z.array(NewMessage).min(1, 'a turn needs at least one message').max
 
 export const HistoryOptions = z.strictObject({
   limit: z.number().int().min(1).max(LIMITS.historyPage.maxLimit).default(LIMITS.historyPage.defaultLimit),
-  before: z.string().max(256).optional(),
+  // Refused when empty, like the list cursors: "" is not "the newest page".
+  before: z.string().min(1).max(256).optional(),
 });
 export type HistoryOptions = z.input<typeof HistoryOptions>;
 
@@ -112,7 +113,8 @@ export function messagesRepository(session: Session) {
         limit: options.limit + 1,
       });
       if (newestFirst.length === 0) {
-        if (!options.before) await requireConversation(conversationId);
+        // Also with a cursor: another user's (or a deleted) conversation is a NotFoundError, never an empty page.
+        await requireConversation(conversationId);
         return { items: [], before: null };
       }
       let hasOlder = newestFirst.length > options.limit;

@@ -38,7 +38,9 @@ export const ListTasksOptions = z.strictObject({
   completed: z.boolean().optional(),
   order: z.enum(['newest', 'oldest']).default('newest'),
   limit: z.number().int().min(1).max(LIMITS.page.maxLimit).default(LIMITS.page.defaultLimit),
-  cursor: z.string().max(512).optional(),
+  // An empty cursor is refused rather than read as "first page": a client that
+  // turned a null nextCursor into "" would otherwise loop forever.
+  cursor: z.string().min(1).max(512).optional(),
 });
 export type ListTasksOptions = z.input<typeof ListTasksOptions>;
 

@@ -19,6 +19,26 @@ export interface TestDatabase {
   createUsers(count: number): Promise<string[]>;
 }
 
+/*
+ * Cleanups run once, after every test of the file, newest first. One root-level
+ * `after` hook registered when this module loads: an `after` called inside a
+ * `before` hook would run as soon as that hook ends.
+ */
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  while (cleanups.length > 0) {
+    const cleanup = cleanups.pop()!;
+    await cleanup();
+  }
+});
+
+/** Registers work to do after every test of this file (newest first). */
+export function onCleanup(fn: () => Promise<void> | void): void {
+  cleanups.push(async () => {
+    await fn();
+  });
+}
+
 function env(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\` (scripts/run-tests.ts)`);
@@ -73,7 +93,7 @@ function wrap(name: string): TestDatabase {
   const admin = new pg.Pool({ connectionString: url, max: 4 });
   admin.on('error', () => undefined);
   const stores: Store[] = [];
-  after(async () => {
+  onCleanup(async () => {
     await Promise.all(stores.map((store) => store.close()));
     await admin.end();
     await adminQuery(`drop database if exists ${name} with (force)`);

@@ -1,0 +1,165 @@
+/**
+ * Test-only helpers for the security suites (test/security-*.test.ts): the
+ * named queries of sql/ and their generated PreparedQuery objects, a raw user
+ * context that commits (so that an attack's effect is visible to a superuser
+ * snapshot), snapshots of every row that does not belong to one user, and a
+ * seeded victim that owns one of everything.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type pg from 'pg';
+import { PreparedQuery } from '@pgtyped/runtime';
+import { DEFAULT_APP_ROLE, transactionPrologue } from '../../src/store.js';
+import { packageRoot } from '../../src/paths.js';
+import type { Store } from '../../src/index.js';
+
+export const SQL_DIR = path.join(packageRoot, 'sql');
+export const QUERIES_DIR = path.join(packageRoot, 'src', 'queries');
+
+export interface NamedQuery {
+  /** The `@name` of the statement, e.g. "CreateTask". */
+  name: string;
+  /** The file it is in, relative to the package root, e.g. "sql/tasks.sql". */
+  file: string;
+  /** The generated export it compiles to, e.g. "createTask" in src/queries/tasks.queries.ts. */
+  exportName: string;
+}
+
+/** Every `@name` in every sql/*.sql file (read from the files, so a new query is found without any list to update). */
+export function listNamedQueries(dir = SQL_DIR): NamedQuery[] {
+  const found: NamedQuery[] = [];
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+    const text = fs.readFileSync(path.join(dir, file), 'utf8');
+    for (const match of text.matchAll(/\/\*\s*@name\s+([A-Za-z_][A-Za-z0-9_]*)\s*\*\//g)) {
+      const name = match[1]!;
+      found.push({ name, file: `sql/${file}`, exportName: name[0]!.toLowerCase() + name.slice(1) });
+    }
+  }
+  return found;
+}
+
+/** The generated PreparedQuery objects of src/queries/*.queries.ts, by export name, with the module they come from. */
+export async function loadGeneratedQueries(dir = QUERIES_DIR): Promise<Map<string, { module: string; query: PreparedQuery<unknown, unknown> }>> {
+  const found = new Map<string, { module: string; query: PreparedQuery<unknown, unknown> }>();
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.queries.ts')).sort()) {
+    const module = (await import(pathToFileURL(path.join(dir, file)).href)) as Record<string, unknown>;
+    for (const [exportName, value] of Object.entries(module)) {
+      if (value instanceof PreparedQuery) found.set(exportName, { module: `src/queries/${file}`, query: value });
+    }
+  }
+  return found;
+}
+
+/**
+ * A raw client in a user context, opened with the exact prologue withUser
+ * uses, that COMMITS when fn resolves (rolls back when it throws): an attack
+ * that was not refused must be visible afterwards to a superuser snapshot.
+ */
+export async function asUserCommitting<T>(pool: pg.Pool, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(transactionPrologue(userId, DEFAULT_APP_ROLE));
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export const APP_TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;
+
+const OWNER_COLUMN: Record<(typeof APP_TABLES)[number], string> = {
+  users: 'id',
+  tasks: 'user_id',
+  conversations: 'user_id',
+  messages: 'user_id',
+};
+
+/**
+ * Every row of every table that does not belong to `exceptUser` (all rows when
+ * it is undefined), read as superuser, in a stable order. Equal snapshots
+ * before and after an attack by `exceptUser` mean nobody else's data changed.
+ */
+export async function snapshotOthers(admin: pg.Pool, exceptUser?: string): Promise<Record<string, unknown[]>> {
+  const snapshot: Record<string, unknown[]> = {};
+  for (const table of APP_TABLES) {
+    const owner = OWNER_COLUMN[table];
+    const order = table === 'messages' ? 'seq' : table === 'users' ? 'id' : 'user_id, id';
+    const columns = table === 'messages' ? 'user_id, conversation_id, id, seq, role, content, tool_calls, tool_call_id, created_at' : '*';
+    const { rows } = await admin.query(
+      `select ${columns} from app.${table} where ${owner} is distinct from $1::uuid order by ${order}`,
+      [exceptUser ?? null],
+    );
+    snapshot[table] = rows;
+  }
+  return snapshot;
+}
+
+/** Row counts of one user in every table, as superuser. */
+export async function countOwned(admin: pg.Pool, userId: string): Promise<Record<(typeof APP_TABLES)[number], number>> {
+  const { rows } = await admin.query(
+    `select (select count(*)::int from app.users where id = $1) as users,
+       (select count(*)::int from app.tasks where user_id = $1) as tasks,
+       (select count(*)::int from app.conversations where user_id = $1) as conversations,
+       (select count(*)::int from app.messages where user_id = $1) as messages`,
+    [userId],
+  );
+  return rows[0] as Record<(typeof APP_TABLES)[number], number>;
+}
+
+/** What a seeded victim owns: one of everything, including a tool call and its result. */
+export interface Victim {
+  userId: string;
+  /** A word that appears in every text the victim wrote and nowhere else. */
+  marker: string;
+  taskId: string;
+  completedTaskId: string;
+  conversationId: string;
+  archivedConversationId: string;
+  messageIds: string[];
+  toolCallId: string;
+  /** The seq of the victim's newest message (as text, as pg returns bigint). */
+  lastSeq: string;
+}
+
+/** Creates a victim's data through the public API. */
+export async function seedVictim(store: Store, userId: string): Promise<Victim> {
+  const marker = `victimsecret${userId.replace(/-/g, '').slice(0, 12)}`;
+  return store.withUser(userId, async (tx) => {
+    await tx.users.ensure();
+    const task = await tx.tasks.create({ title: `buy milk ${marker}`, description: `private ${marker}` });
+    const done = await tx.tasks.create({ title: `done ${marker}`, completed: true });
+    const conversation = await tx.conversations.create({ title: `chat ${marker}` });
+    const archived = await tx.conversations.create({ title: `old ${marker}` });
+    await tx.conversations.archive(archived.id);
+    const toolCallId = `call_${marker}`;
+    const messages = await tx.messages.appendTurn(conversation.id, [
+      { role: 'user', content: `remind me ${marker}` },
+      { role: 'assistant', content: '', toolCalls: [{ id: toolCallId, name: 'create_task', arguments: { title: marker } }] },
+      { role: 'tool', toolCallId, content: `created ${marker}` },
+      { role: 'assistant', content: `done ${marker}` },
+    ]);
+    await tx.messages.append(archived.id, { role: 'user', content: `archived ${marker}` });
+    return {
+      userId,
+      marker,
+      taskId: task.id,
+      completedTaskId: done.id,
+      conversationId: conversation.id,
+      archivedConversationId: archived.id,
+      messageIds: messages.map((m) => m.id),
+      toolCallId,
+      lastSeq: messages[messages.length - 1]!.seq,
+    };
+  });
+}
+
+/** The largest uuid, the first keyset cursor of a newest-first list. */
+export const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+export const LAST_SEQ = '9223372036854775807';

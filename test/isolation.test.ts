@@ -1,0 +1,242 @@
+/**
+ * The core promise: whatever role the pool logs in as, a user reads, changes
+ * and creates only their own rows, and a transaction without a user sees and
+ * writes nothing.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import pg from 'pg';
+import { createTestDatabase, onCleanup, urlFor, type TestDatabase } from './helpers/db.js';
+import { asAppRoleWithoutUser, asUser, tryStatement } from './helpers/as-user.js';
+import { NotFoundError, createStore, type Store } from '../src/index.js';
+
+const TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;
+
+interface Owned {
+  userId: string;
+  taskId: string;
+  conversationId: string;
+  messageId: string;
+}
+
+/** Creates one of everything for a user through the public API. */
+async function seed(store: Store, userId: string): Promise<Owned> {
+  return store.withUser(userId, async (tx) => {
+    await tx.users.ensure();
+    const task = await tx.tasks.create({ title: `task of ${userId}` });
+    const conversation = await tx.conversations.create({ title: `chat of ${userId}` });
+    const message = await tx.messages.append(conversation.id, { role: 'user', content: `hello from ${userId}` });
+    return { userId, taskId: task.id, conversationId: conversation.id, messageId: message.id };
+  });
+}
+
+/** Every row of every table, as the superuser sees it (row-level security bypassed). */
+async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
+  const result: Record<string, unknown[]> = {};
+  for (const table of TABLES) {
+    const order = table === 'users' ? 'id' : 'user_id, id';
+    result[table] = (await db.admin.query(`select * from app.${table} order by ${order}`)).rows;
+  }
+  return result;
+}
+
+/** Runs the full set of cross-user checks with a store whose pool logs in as some role. */
+function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; store: Store; pool: pg.Pool }>) {
+  describe(`isolation when the pool logs in as ${label}`, () => {
+    let db: TestDatabase;
+    let store: Store;
+    let pool: pg.Pool;
+    let a: Owned;
+    let b: Owned;
+
+    before(async () => {
+      ({ db, store, pool } = await setup());
+      a = await seed(store, crypto.randomUUID());
+      b = await seed(store, crypto.randomUUID());
+    });
+
+    test('a user sees only their own rows in every table', async () => {
+      await asUser(pool, a.userId, async (client) => {
+        for (const table of TABLES) {
+          const column = table === 'users' ? 'id' : 'user_id';
+          const rows = await client.query(`select ${column} as owner from app.${table}`);
+          assert.ok(rows.rowCount! > 0, `A sees their own ${table}`);
+          assert.ok(
+            rows.rows.every((row) => row.owner === a.userId),
+            `A sees no other user's ${table}`,
+          );
+        }
+        const byId = await client.query('select * from app.tasks where id = $1', [b.taskId]);
+        assert.equal(byId.rowCount, 0, "B's task by id is invisible");
+      });
+      await store.withUser(a.userId, async (tx) => {
+        await assert.rejects(tx.tasks.get(b.taskId), NotFoundError);
+        await assert.rejects(tx.conversations.get(b.conversationId), NotFoundError);
+        await assert.rejects(tx.messages.all(b.conversationId), NotFoundError);
+        assert.deepEqual((await tx.tasks.list()).items.map((t) => t.id), [a.taskId]);
+        assert.deepEqual((await tx.conversations.list()).items.map((c) => c.id), [a.conversationId]);
+        assert.equal((await tx.users.get()).id, a.userId);
+      });
+    });
+
+    test("a user cannot update or delete another user's rows", async () => {
+      const before = await snapshot(db);
+      await asUser(pool, a.userId, async (client) => {
+        const attempts = [
+          ['update app.tasks set title = $2 where id = $1', [b.taskId, 'pwned']],
+          ['update app.tasks set completed = true where user_id = $1', [b.userId]],
+          ['update app.conversations set title = $2 where id = $1', [b.conversationId, 'pwned']],
+          ['update app.conversations set status = $2 where user_id = $1', [b.userId, 'archived']],
+          ['delete from app.tasks where id = $1', [b.taskId]],
+          ['delete from app.conversations where id = $1', [b.conversationId]],
+          ['delete from app.users where id = $1', [b.userId]],
+        ] as const;
+        for (const [sql, values] of attempts) {
+          const outcome = await tryStatement(client, sql, [...values]);
+          assert.equal(outcome.rowCount, 0, `${sql} touched no row of B`);
+        }
+        // Messages are append-only: no update or delete is granted at all.
+        for (const sql of ['update app.messages set content = $2 where id = $1', 'delete from app.messages where id = $1']) {
+          const values = sql.startsWith('update') ? [b.messageId, 'pwned'] : [b.messageId];
+          assert.equal((await tryStatement(client, sql, values)).code, '42501', `${sql} is not granted`);
+        }
+      });
+      await store.withUser(a.userId, async (tx) => {
+        await assert.rejects(tx.tasks.update(b.taskId, { title: 'pwned' }), NotFoundError);
+        await assert.rejects(tx.tasks.complete(b.taskId), NotFoundError);
+        await assert.rejects(tx.tasks.delete(b.taskId), NotFoundError);
+        await assert.rejects(tx.conversations.rename(b.conversationId, 'pwned'), NotFoundError);
+        await assert.rejects(tx.conversations.archive(b.conversationId), NotFoundError);
+        await assert.rejects(tx.conversations.delete(b.conversationId), NotFoundError);
+      });
+      assert.deepEqual(await snapshot(db), before, "nothing of B's changed");
+    });
+
+    test('a user cannot insert a row owned by another user', async () => {
+      const before = await snapshot(db);
+      await asUser(pool, a.userId, async (client) => {
+        // user_id is never granted: naming it is refused outright.
+        for (const sql of [
+          "insert into app.tasks (user_id, title) values ($1, 'forged')",
+          "insert into app.conversations (user_id, title) values ($1, 'forged')",
+          `insert into app.messages (user_id, conversation_id, role, content) values ($1, '${b.conversationId}', 'user', 'forged')`,
+        ]) {
+          assert.equal((await tryStatement(client, sql, [b.userId])).code, '42501', sql);
+        }
+        assert.equal(
+          (await tryStatement(client, 'insert into app.users (id) values ($1)', [crypto.randomUUID()])).code,
+          '42501',
+          'a user row for anyone but the current user violates the insert policy',
+        );
+        // A message into B's conversation: the composite foreign key finds no (A, conversation) pair.
+        assert.equal(
+          (await tryStatement(client, "insert into app.messages (conversation_id, role, content) values ($1, 'user', 'x')", [b.conversationId])).code,
+          '23503',
+        );
+      });
+      // A refused write aborts its transaction, so each attempt gets its own withUser.
+      await assert.rejects(
+        store.withUser(a.userId, (tx) => tx.messages.append(b.conversationId, { role: 'user', content: 'hi' })),
+        NotFoundError,
+      );
+      await assert.rejects(
+        store.withUser(a.userId, (tx) =>
+          tx.messages.appendTurn(b.conversationId, [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }]),
+        ),
+        NotFoundError,
+      );
+      assert.deepEqual(await snapshot(db), before);
+    });
+
+    test('without a user context the app role sees nothing and cannot write', async () => {
+      await asAppRoleWithoutUser(pool, async (client) => {
+        for (const table of TABLES) {
+          const rows = await client.query(`select count(*)::int as n from app.${table}`);
+          assert.equal(rows.rows[0].n, 0, `no ${table} visible without a user`);
+        }
+        assert.equal((await client.query('select app.current_user_id() as id')).rows[0].id, null);
+        const writes = [
+          ["insert into app.tasks (title) values ('x')", []],
+          ["insert into app.conversations (title) values ('x')", []],
+          ['insert into app.users (id) values ($1)', [a.userId]],
+          ["update app.tasks set title = 'x'", []],
+          ['delete from app.tasks', []],
+        ] as const;
+        for (const [sql, values] of writes) {
+          const outcome = await tryStatement(client, sql, [...values]);
+          assert.ok(outcome.code !== 'ok' || outcome.rowCount === 0, `${sql} wrote nothing (${outcome.code})`);
+        }
+        assert.notEqual((await tryStatement(client, "insert into app.tasks (title) values ('x')")).code, 'ok');
+      });
+    });
+
+    test('the login role itself, outside withUser, reads no user data', async () => {
+      const client = await pool.connect();
+      try {
+        const superuser = (await client.query<{ rolsuper: boolean }>('select rolsuper from pg_roles where rolname = current_user')).rows[0]!
+          .rolsuper;
+        const count = (await client.query('select count(*)::int as n from app.tasks')).rows[0].n;
+        if (superuser) assert.ok(count >= 2, 'a superuser bypasses row-level security: the reason withUser switches role');
+        else assert.equal(count, 0, 'forced row-level security hides every row from the owner');
+      } finally {
+        client.release();
+      }
+    });
+  });
+}
+
+isolationSuite('a superuser', async () => {
+  const db = await createTestDatabase();
+  const store = db.store();
+  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  onCleanup(() => pool.end());
+  return { db, store, pool };
+});
+
+isolationSuite('the owner of the tables', async () => {
+  const db = await createTestDatabase();
+  const role = `tcdb_owner_${crypto.randomBytes(4).toString('hex')}`;
+  const password = crypto.randomBytes(12).toString('hex');
+  await db.admin.query(`create role ${role} login password '${password}' nosuperuser nobypassrls`);
+  await db.admin.query(`grant todo_chat_app to ${role}`);
+  await db.admin.query(`alter schema app owner to ${role}`);
+  for (const table of TABLES) await db.admin.query(`alter table app.${table} owner to ${role}`);
+  const url = urlFor(db.name, { name: role, password });
+  const store = createStore({ connectionString: url });
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  onCleanup(async () => {
+    await store.close();
+    await pool.end();
+    // Once the database is dropped, nothing references the role.
+    const admin = new pg.Client({ connectionString: db.url.replace(`/${db.name}`, '/postgres') });
+    await admin.connect();
+    await admin.query(`drop database if exists ${db.name} with (force)`);
+    await admin.query(`drop role if exists ${role}`);
+    await admin.end();
+  });
+  const owner = await db.admin.query("select tableowner from pg_tables where schemaname = 'app' and tablename = 'tasks'");
+  assert.equal(owner.rows[0].tableowner, role);
+  return { db, store, pool };
+});
+
+isolationSuite('a plain login role granted the app role', async () => {
+  const db = await createTestDatabase();
+  const role = `tcdb_login_${crypto.randomBytes(4).toString('hex')}`;
+  const password = crypto.randomBytes(12).toString('hex');
+  await db.admin.query(`create role ${role} login password '${password}'`);
+  await db.admin.query(`grant todo_chat_app to ${role}`);
+  const url = urlFor(db.name, { name: role, password });
+  const store = createStore({ connectionString: url });
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  onCleanup(async () => {
+    await store.close();
+    await pool.end();
+    const admin = new pg.Client({ connectionString: db.url.replace(`/${db.name}`, '/postgres') });
+    await admin.connect();
+    await admin.query(`drop database if exists ${db.name} with (force)`);
+    await admin.query(`drop role if exists ${role}`);
+    await admin.end();
+  });
+  return { db, store, pool };
+});
