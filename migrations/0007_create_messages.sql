@@ -15,8 +15,11 @@
 /*
  * why: tool_calls is jsonb so that it is read back exactly as written, but its
  * shape is still a constraint, not a hope: the same shape the zod schema
- * checks. the size cap here is a backstop; the client refuses anything whose
- * json text exceeds 64 KiB long before this.
+ * checks. the size cap here is a backstop against raw inserts; the client
+ * refuses anything whose json text exceeds 64 KiB long before this. it is
+ * 1 MiB because jsonb can be about 6 times larger than its text (`[0,0,...]`
+ * costs 2 bytes of text and 12 of jsonb per element), and the backstop must
+ * never refuse what the client accepts.
  */
 create function app.tool_calls_are_valid(calls jsonb) returns boolean
 language sql
@@ -27,7 +30,7 @@ as $$
   select case
     when pg_catalog.jsonb_typeof(calls) <> 'array' then false
     when pg_catalog.jsonb_array_length(calls) > 64 then false
-    when pg_catalog.pg_column_size(calls) > 262144 then false
+    when pg_catalog.pg_column_size(calls) > 1048576 then false
     else coalesce((
       select bool_and(
         case

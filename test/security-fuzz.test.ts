@@ -39,8 +39,13 @@ async function check<Ts>(property: fc.IAsyncProperty<Ts>, numRuns: number): Prom
   try {
     await fc.assert(property, { numRuns: Math.ceil(Number(process.env.FUZZ_RUNS_SCALE ?? 1) * numRuns), ...(seed === undefined ? {} : { seed }) });
   } catch (error) {
-    const message = (error as Error).message;
-    throw new Error(message.length > 4000 ? `${message.slice(0, 2500)}\n...\n${message.slice(-1500)}` : message);
+    const failure = error as Error;
+    if (failure.message.length > 4000) {
+      const short = `${failure.message.slice(0, 2500)}\n...\n${failure.message.slice(-1500)}`;
+      failure.stack = failure.stack?.replace(failure.message, short);
+      failure.message = short;
+    }
+    throw failure;
   }
   // Both sides of the invariant were exercised: a generator that only ever made invalid (or only valid) inputs proves little.
   const total = tally.stored + tally.refused;

@@ -106,7 +106,11 @@ async function start(options: StartOptions): Promise<RunningServer> {
     try {
       await server.initialise();
     } catch (error) {
-      throw new Error(`could not initialise PostgreSQL in ${options.dataDir}: ${(error as Error)?.message ?? error}\n${logs.join('')}`, {
+      const hint =
+        process.getuid?.() === 0
+          ? ' (as root, the server runs as the `postgres` OS user: every folder above the data directory must be enterable by it)'
+          : '';
+      throw new Error(`could not initialise PostgreSQL in ${options.dataDir}${hint}: ${(error as Error)?.message ?? error}\n${logs.join('')}`, {
         cause: error,
       });
     }
