@@ -20,22 +20,28 @@ where id = :id!;
   A page of the current user's conversations, most recently updated first,
   strictly after the keyset cursor (:beforeUpdatedAt, :beforeId). Reads
   conversations_user_updated_idx backward.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListConversations */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
 from app.conversations
-where (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+where user_id = :userId!
+  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
 order by updated_at desc, id desc
 limit :limit!;
 
 /*
   The same page, filtered by status. Reads conversations_user_status_updated_idx
   backward.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListConversationsByStatus */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
 from app.conversations
-where status = :status!
+where user_id = :userId!
+  and status = :status!
   and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
 order by updated_at desc, id desc
 limit :limit!;
@@ -68,8 +74,11 @@ returning id;
 
 /*
   Every conversation of the current user, oldest first, for the data export.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ExportConversations */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
 from app.conversations
+where user_id = :userId!
 order by created_at, id;

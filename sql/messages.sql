@@ -21,12 +21,15 @@ returning id, conversation_id as "conversationId", seq, role, content, tool_call
   The newest :limit messages of a conversation before seq :beforeSeq, newest
   first (the repository reverses them). A backward scan of
   messages_conversation_seq_key, never a sort of the whole conversation.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListRecentMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
   tool_call_id as "toolCallId", created_at as "createdAt"
 from app.messages
-where conversation_id = :conversationId!
+where user_id = :userId!
+  and conversation_id = :conversationId!
   and seq < :beforeSeq!::bigint
 order by seq desc
 limit :limit!;
@@ -35,11 +38,14 @@ limit :limit!;
   Where the turn containing seq :seq begins: the newest message at or before
   it that is not a tool result. A page that would start with a tool result is
   extended back to here, so that a result never appears without its call.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name GetTurnStart */
 select seq
 from app.messages
-where conversation_id = :conversationId!
+where user_id = :userId!
+  and conversation_id = :conversationId!
   and seq <= :seq!::bigint
   and role <> 'tool'
 order by seq desc
@@ -47,30 +53,38 @@ limit 1;
 
 /*
   The messages of a conversation with seq in [:fromSeq, :toSeq), oldest first.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListMessagesBetween */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
   tool_call_id as "toolCallId", created_at as "createdAt"
 from app.messages
-where conversation_id = :conversationId!
+where user_id = :userId!
+  and conversation_id = :conversationId!
   and seq >= :fromSeq!::bigint
   and seq < :toSeq!::bigint
 order by seq;
 
 /*
   Every message of a conversation, oldest first: its full reconstruction.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
   tool_call_id as "toolCallId", created_at as "createdAt"
 from app.messages
-where conversation_id = :conversationId!
+where user_id = :userId!
+  and conversation_id = :conversationId!
 order by seq;
 
 /*
   Full-text search over the current user's messages (english configuration,
   web-search syntax), best match first, optionally within one conversation.
   Served by messages_search_idx.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name SearchMessages */
 select m.id, m.conversation_id as "conversationId", m.seq, m.role, m.content,
@@ -78,7 +92,8 @@ select m.id, m.conversation_id as "conversationId", m.seq, m.role, m.content,
   ts_rank(m.search_vector, q.query) as rank
 from app.messages m,
   websearch_to_tsquery('english'::regconfig, :query!) as q(query)
-where m.search_vector @@ q.query
+where m.user_id = :userId!
+  and m.search_vector @@ q.query
   and (:conversationId::uuid is null or m.conversation_id = :conversationId::uuid)
 order by rank desc, m.seq desc
 limit :limit!;
@@ -86,9 +101,12 @@ limit :limit!;
 /*
   Every message of the current user, by conversation and order, for the data
   export.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ExportMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
   tool_call_id as "toolCallId", created_at as "createdAt"
 from app.messages
+where user_id = :userId!
 order by conversation_id, seq;

@@ -23,24 +23,30 @@ where id = :id!;
   A page of the current user's tasks, newest first, strictly after the keyset
   cursor (:beforeCreatedAt, :beforeId); the first page passes ('infinity', the
   largest uuid). Reads tasks_user_created_idx backward.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListTasksNewest */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
 from app.tasks
-where (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+where user_id = :userId!
+  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
 order by created_at desc, id desc
 limit :limit!;
 
 /*
   The same page, filtered by completed. Reads tasks_user_completed_created_idx
   backward.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListTasksNewestByCompleted */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
 from app.tasks
-where completed = :completed!
+where user_id = :userId!
+  and completed = :completed!
   and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
 order by created_at desc, id desc
 limit :limit!;
@@ -49,23 +55,29 @@ limit :limit!;
   A page of the current user's tasks, oldest first, strictly after the keyset
   cursor (:afterCreatedAt, :afterId); the first page passes ('-infinity', the
   nil uuid).
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListTasksOldest */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
 from app.tasks
-where (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+where user_id = :userId!
+  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
 order by created_at, id
 limit :limit!;
 
 /*
   The oldest-first page, filtered by completed.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ListTasksOldestByCompleted */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
 from app.tasks
-where completed = :completed!
+where user_id = :userId!
+  and completed = :completed!
   and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
 order by created_at, id
 limit :limit!;
@@ -97,9 +109,12 @@ returning id;
 
 /*
   Every task of the current user, oldest first, for the data export.
+  :userId repeats the policy's condition as a value the planner can see (see
+  sql/README.md); another user's id returns no row.
 */
 /* @name ExportTasks */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
 from app.tasks
+where user_id = :userId!
 order by created_at, id;

@@ -113,21 +113,21 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
   },
   GetTask: { params: ({ victim }) => ({ id: victim.taskId }), expect: 'none' },
   ListTasksNewest: {
-    params: () => ({ beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
+    params: ({ victim }) => ({ userId: victim.userId, beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
     expect: 'none',
   },
   ListTasksNewestByCompleted: [true, false].map((completed) => ({
     label: `completed ${completed}`,
-    params: () => ({ completed, beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
+    params: ({ victim }: Attack) => ({ userId: victim.userId, completed, beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
     expect: 'none' as const,
   })),
   ListTasksOldest: {
-    params: () => ({ afterCreatedAt: '-infinity', afterId: NIL_UUID, limit: 1000 }),
+    params: ({ victim }) => ({ userId: victim.userId, afterCreatedAt: '-infinity', afterId: NIL_UUID, limit: 1000 }),
     expect: 'none',
   },
   ListTasksOldestByCompleted: [true, false].map((completed) => ({
     label: `completed ${completed}`,
-    params: () => ({ completed, afterCreatedAt: '-infinity', afterId: NIL_UUID, limit: 1000 }),
+    params: ({ victim }: Attack) => ({ userId: victim.userId, completed, afterCreatedAt: '-infinity', afterId: NIL_UUID, limit: 1000 }),
     expect: 'none' as const,
   })),
   UpdateTask: [null, 1].map((expectedVersion) => ({
@@ -140,7 +140,7 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
     params: ({ victim }: Attack) => ({ id: victim.taskId, expectedVersion }),
     expect: 'none' as const,
   })),
-  ExportTasks: { params: () => undefined, expect: 'none' },
+  ExportTasks: { params: ({ victim }) => ({ userId: victim.userId }), expect: 'none' },
 
   // sql/conversations.sql
   CreateConversation: {
@@ -150,18 +150,18 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
   },
   GetConversation: { params: ({ victim }) => ({ id: victim.conversationId }), expect: 'none' },
   ListConversations: {
-    params: () => ({ beforeUpdatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
+    params: ({ victim }) => ({ userId: victim.userId, beforeUpdatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
     expect: 'none',
   },
   ListConversationsByStatus: ['active', 'archived'].map((status) => ({
     label: `status ${status}`,
-    params: () => ({ status, beforeUpdatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
+    params: ({ victim }: Attack) => ({ userId: victim.userId, status, beforeUpdatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
     expect: 'none' as const,
   })),
   RenameConversation: { params: ({ victim }) => ({ id: victim.conversationId, title: 'pwned' }), expect: 'none' },
   SetConversationStatus: { params: ({ victim }) => ({ id: victim.conversationId, status: 'archived' }), expect: 'none' },
   DeleteConversation: { params: ({ victim }) => ({ id: victim.conversationId }), expect: 'none' },
-  ExportConversations: { params: () => undefined, expect: 'none' },
+  ExportConversations: { params: ({ victim }) => ({ userId: victim.userId }), expect: 'none' },
 
   // sql/messages.sql
   AppendMessages: [
@@ -207,27 +207,27 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
     },
   ],
   ListRecentMessages: {
-    params: ({ victim }) => ({ conversationId: victim.conversationId, beforeSeq: LAST_SEQ, limit: 1000 }),
+    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, beforeSeq: LAST_SEQ, limit: 1000 }),
     expect: 'none',
   },
   GetTurnStart: {
-    params: ({ victim }) => ({ conversationId: victim.conversationId, seq: LAST_SEQ }),
+    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, seq: LAST_SEQ }),
     expect: 'none',
   },
   ListMessagesBetween: {
-    params: ({ victim }) => ({ conversationId: victim.conversationId, fromSeq: '0', toSeq: LAST_SEQ }),
+    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, fromSeq: '0', toSeq: LAST_SEQ }),
     expect: 'none',
   },
-  ListMessages: { params: ({ victim }) => ({ conversationId: victim.conversationId }), expect: 'none' },
+  ListMessages: { params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId }), expect: 'none' },
   SearchMessages: [
-    { label: 'all conversations', params: ({ victim }: Attack) => ({ query: victim.marker, conversationId: null, limit: 200 }), expect: 'none' as const },
+    { label: 'all conversations', params: ({ victim }: Attack) => ({ userId: victim.userId, query: victim.marker, conversationId: null, limit: 200 }), expect: 'none' as const },
     {
       label: "within B's conversation",
-      params: ({ victim }: Attack) => ({ query: victim.marker, conversationId: victim.conversationId, limit: 200 }),
+      params: ({ victim }: Attack) => ({ userId: victim.userId, query: victim.marker, conversationId: victim.conversationId, limit: 200 }),
       expect: 'none' as const,
     },
   ],
-  ExportMessages: { params: () => undefined, expect: 'none' },
+  ExportMessages: { params: ({ victim }) => ({ userId: victim.userId }), expect: 'none' },
 
   // sql/users.sql
   EnsureUser: [

@@ -61,14 +61,14 @@ export interface IGetConversationQuery {
   result: IGetConversationResult;
 }
 
-const getConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":122,"b":125}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere id = :id!                                                                                                                                                                                                   "};
+const getConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":122,"b":125}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere id = :id!                                                                                                                                                                                                                                                                                                                                    "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
  * from app.conversations
- * where id = :id!                                                                                                                                                                                                   
+ * where id = :id!                                                                                                                                                                                                                                                                                                                                    
  * ```
  */
 export const getConversation = new PreparedQuery<IGetConversationParams,IGetConversationResult>(getConversationIR);
@@ -79,6 +79,7 @@ export interface IListConversationsParams {
   beforeId: string;
   beforeUpdatedAt: DateOrString;
   limit: NumberOrString;
+  userId: string;
 }
 
 /** 'ListConversations' return type */
@@ -97,16 +98,17 @@ export interface IListConversationsQuery {
   result: IListConversationsResult;
 }
 
-const listConversationsIR: any = {"usedParamSet":{"beforeUpdatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"beforeUpdatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":137,"b":153}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":169,"b":178}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":227,"b":233}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                                                                                  "};
+const listConversationsIR: any = {"usedParamSet":{"userId":true,"beforeUpdatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"beforeUpdatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":178}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":194,"b":203}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":252,"b":258}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\n  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                   "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
  * from app.conversations
- * where (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+ * where user_id = :userId!
+ *   and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
  * order by updated_at desc, id desc
- * limit :limit!                                                                                                  
+ * limit :limit!                                                                                                                                                                                                                                   
  * ```
  */
 export const listConversations = new PreparedQuery<IListConversationsParams,IListConversationsResult>(listConversationsIR);
@@ -118,6 +120,7 @@ export interface IListConversationsByStatusParams {
   beforeUpdatedAt: DateOrString;
   limit: NumberOrString;
   status: string;
+  userId: string;
 }
 
 /** 'ListConversationsByStatus' return type */
@@ -136,14 +139,15 @@ export interface IListConversationsByStatusQuery {
   result: IListConversationsByStatusResult;
 }
 
-const listConversationsByStatusIR: any = {"usedParamSet":{"status":true,"beforeUpdatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":126,"b":133}]},{"name":"beforeUpdatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":161,"b":177}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":193,"b":202}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":251,"b":257}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere status = :status!\n  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                         "};
+const listConversationsByStatusIR: any = {"usedParamSet":{"userId":true,"status":true,"beforeUpdatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":151,"b":158}]},{"name":"beforeUpdatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":186,"b":202}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":218,"b":227}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":276,"b":282}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\n  and status = :status!\n  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                         "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
  * from app.conversations
- * where status = :status!
+ * where user_id = :userId!
+ *   and status = :status!
  *   and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
  * order by updated_at desc, id desc
  * limit :limit!                                         
@@ -240,21 +244,23 @@ export interface IDeleteConversationQuery {
   result: IDeleteConversationResult;
 }
 
-const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":41,"b":44}]}],"statement":"delete from app.conversations\nwhere id = :id!\nreturning id                                                                                  "};
+const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":41,"b":44}]}],"statement":"delete from app.conversations\nwhere id = :id!\nreturning id                                                                                                                                                                                                                   "};
 
 /**
  * Query generated from SQL:
  * ```
  * delete from app.conversations
  * where id = :id!
- * returning id                                                                                  
+ * returning id                                                                                                                                                                                                                   
  * ```
  */
 export const deleteConversation = new PreparedQuery<IDeleteConversationParams,IDeleteConversationResult>(deleteConversationIR);
 
 
 /** 'ExportConversations' parameters type */
-export type IExportConversationsParams = void;
+export interface IExportConversationsParams {
+  userId: string;
+}
 
 /** 'ExportConversations' return type */
 export interface IExportConversationsResult {
@@ -272,13 +278,14 @@ export interface IExportConversationsQuery {
   result: IExportConversationsResult;
 }
 
-const exportConversationsIR: any = {"usedParamSet":{},"params":[],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\norder by created_at, id"};
+const exportConversationsIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\norder by created_at, id"};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
  * from app.conversations
+ * where user_id = :userId!
  * order by created_at, id
  * ```
  */

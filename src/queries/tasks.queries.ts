@@ -72,7 +72,7 @@ export interface IGetTaskQuery {
   result: IGetTaskResult;
 }
 
-const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":166}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere id = :id!                                                                                                                                                                                                                          "};
+const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":166}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere id = :id!                                                                                                                                                                                                                                                                                                                                                           "};
 
 /**
  * Query generated from SQL:
@@ -80,7 +80,7 @@ const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","requi
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
- * where id = :id!                                                                                                                                                                                                                          
+ * where id = :id!                                                                                                                                                                                                                                                                                                                                                           
  * ```
  */
 export const getTask = new PreparedQuery<IGetTaskParams,IGetTaskResult>(getTaskIR);
@@ -91,6 +91,7 @@ export interface IListTasksNewestParams {
   beforeCreatedAt: DateOrString;
   beforeId: string;
   limit: NumberOrString;
+  userId: string;
 }
 
 /** 'ListTasksNewest' return type */
@@ -113,7 +114,7 @@ export interface IListTasksNewestQuery {
   result: IListTasksNewestResult;
 }
 
-const listTasksNewestIR: any = {"usedParamSet":{"beforeCreatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"beforeCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":178,"b":194}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":210,"b":219}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":268,"b":274}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                "};
+const listTasksNewestIR: any = {"usedParamSet":{"userId":true,"beforeCreatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"beforeCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":203,"b":219}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":235,"b":244}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":293,"b":299}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                 "};
 
 /**
  * Query generated from SQL:
@@ -121,9 +122,10 @@ const listTasksNewestIR: any = {"usedParamSet":{"beforeCreatedAt":true,"beforeId
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
- * where (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+ * where user_id = :userId!
+ *   and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
  * order by created_at desc, id desc
- * limit :limit!                                                                                                
+ * limit :limit!                                                                                                                                                                                                                                 
  * ```
  */
 export const listTasksNewest = new PreparedQuery<IListTasksNewestParams,IListTasksNewestResult>(listTasksNewestIR);
@@ -135,6 +137,7 @@ export interface IListTasksNewestByCompletedParams {
   beforeId: string;
   completed: boolean;
   limit: NumberOrString;
+  userId: string;
 }
 
 /** 'ListTasksNewestByCompleted' return type */
@@ -157,7 +160,7 @@ export interface IListTasksNewestByCompletedQuery {
   result: IListTasksNewestByCompletedResult;
 }
 
-const listTasksNewestByCompletedIR: any = {"usedParamSet":{"completed":true,"beforeCreatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":180}]},{"name":"beforeCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":208,"b":224}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":240,"b":249}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":298,"b":304}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere completed = :completed!\n  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                              "};
+const listTasksNewestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"beforeCreatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":205}]},{"name":"beforeCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":233,"b":249}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":265,"b":274}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":323,"b":329}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                                                                                               "};
 
 /**
  * Query generated from SQL:
@@ -165,10 +168,11 @@ const listTasksNewestByCompletedIR: any = {"usedParamSet":{"completed":true,"bef
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
- * where completed = :completed!
+ * where user_id = :userId!
+ *   and completed = :completed!
  *   and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
  * order by created_at desc, id desc
- * limit :limit!                                                                                                                                                                              
+ * limit :limit!                                                                                                                                                                                                                                                                                                               
  * ```
  */
 export const listTasksNewestByCompleted = new PreparedQuery<IListTasksNewestByCompletedParams,IListTasksNewestByCompletedResult>(listTasksNewestByCompletedIR);
@@ -179,6 +183,7 @@ export interface IListTasksOldestParams {
   afterCreatedAt: DateOrString;
   afterId: string;
   limit: NumberOrString;
+  userId: string;
 }
 
 /** 'ListTasksOldest' return type */
@@ -201,7 +206,7 @@ export interface IListTasksOldestQuery {
   result: IListTasksOldestResult;
 }
 
-const listTasksOldestIR: any = {"usedParamSet":{"afterCreatedAt":true,"afterId":true,"limit":true},"params":[{"name":"afterCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":178,"b":193}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":209,"b":217}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":256,"b":262}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)\norder by created_at, id\nlimit :limit!                                                     "};
+const listTasksOldestIR: any = {"usedParamSet":{"userId":true,"afterCreatedAt":true,"afterId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"afterCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":203,"b":218}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":242}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":281,"b":287}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                      "};
 
 /**
  * Query generated from SQL:
@@ -209,9 +214,10 @@ const listTasksOldestIR: any = {"usedParamSet":{"afterCreatedAt":true,"afterId":
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
- * where (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+ * where user_id = :userId!
+ *   and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
  * order by created_at, id
- * limit :limit!                                                     
+ * limit :limit!                                                                                                                                                                                      
  * ```
  */
 export const listTasksOldest = new PreparedQuery<IListTasksOldestParams,IListTasksOldestResult>(listTasksOldestIR);
@@ -223,6 +229,7 @@ export interface IListTasksOldestByCompletedParams {
   afterId: string;
   completed: boolean;
   limit: NumberOrString;
+  userId: string;
 }
 
 /** 'ListTasksOldestByCompleted' return type */
@@ -245,7 +252,7 @@ export interface IListTasksOldestByCompletedQuery {
   result: IListTasksOldestByCompletedResult;
 }
 
-const listTasksOldestByCompletedIR: any = {"usedParamSet":{"completed":true,"afterCreatedAt":true,"afterId":true,"limit":true},"params":[{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":180}]},{"name":"afterCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":208,"b":223}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":239,"b":247}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":286,"b":292}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere completed = :completed!\n  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                                                    "};
+const listTasksOldestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"afterCreatedAt":true,"afterId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":205}]},{"name":"afterCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":233,"b":248}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":264,"b":272}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":311,"b":317}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                                                    "};
 
 /**
  * Query generated from SQL:
@@ -253,7 +260,8 @@ const listTasksOldestByCompletedIR: any = {"usedParamSet":{"completed":true,"aft
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
- * where completed = :completed!
+ * where user_id = :userId!
+ *   and completed = :completed!
  *   and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
  * order by created_at, id
  * limit :limit!                                                                                                                                                                                                                    
@@ -326,7 +334,7 @@ export interface IDeleteTaskQuery {
   result: IDeleteTaskResult;
 }
 
-const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":36}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":45,"b":60},{"a":92,"b":107}]}],"statement":"delete from app.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                          "};
+const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":36}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":45,"b":60},{"a":92,"b":107}]}],"statement":"delete from app.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                                                                                                                                                           "};
 
 /**
  * Query generated from SQL:
@@ -334,14 +342,16 @@ const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"pa
  * delete from app.tasks
  * where id = :id!
  *   and (:expectedVersion::integer is null or version = :expectedVersion::integer)
- * returning id                                                                          
+ * returning id                                                                                                                                                                                                           
  * ```
  */
 export const deleteTask = new PreparedQuery<IDeleteTaskParams,IDeleteTaskResult>(deleteTaskIR);
 
 
 /** 'ExportTasks' parameters type */
-export type IExportTasksParams = void;
+export interface IExportTasksParams {
+  userId: string;
+}
 
 /** 'ExportTasks' return type */
 export interface IExportTasksResult {
@@ -363,7 +373,7 @@ export interface IExportTasksQuery {
   result: IExportTasksResult;
 }
 
-const exportTasksIR: any = {"usedParamSet":{},"params":[],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\norder by created_at, id"};
+const exportTasksIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\norder by created_at, id"};
 
 /**
  * Query generated from SQL:
@@ -371,6 +381,7 @@ const exportTasksIR: any = {"usedParamSet":{},"params":[],"statement":"select id
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
+ * where user_id = :userId!
  * order by created_at, id
  * ```
  */

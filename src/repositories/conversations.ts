@@ -32,7 +32,7 @@ function asConversation(row: q.IGetConversationResult): Conversation {
   return row as Conversation;
 }
 
-export function conversationsRepository(session: Session) {
+export function conversationsRepository(session: Session, userId: string) {
   async function setStatus(rawId: string, status: 'active' | 'archived'): Promise<Conversation> {
     const id = parseInput(Id, rawId, 'conversation id');
     return asConversation(
@@ -70,8 +70,9 @@ export function conversationsRepository(session: Session) {
       const limit = options.limit + 1;
       const rows =
         options.status === undefined
-          ? await session.many('ListConversations', q.listConversations, { beforeUpdatedAt: at, beforeId: id, limit })
+          ? await session.many('ListConversations', q.listConversations, { userId, beforeUpdatedAt: at, beforeId: id, limit })
           : await session.many('ListConversationsByStatus', q.listConversationsByStatus, {
+              userId,
               status: options.status,
               beforeUpdatedAt: at,
               beforeId: id,

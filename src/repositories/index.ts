@@ -17,9 +17,9 @@ export interface Repositories {
 
 export function createRepositories(session: Session, userId: string): Repositories {
   return {
-    tasks: tasksRepository(session),
-    conversations: conversationsRepository(session),
-    messages: messagesRepository(session),
+    tasks: tasksRepository(session, userId),
+    conversations: conversationsRepository(session, userId),
+    messages: messagesRepository(session, userId),
     users: usersRepository(session, userId),
   };
 }

@@ -66,7 +66,7 @@ function asMessage(row: q.IListMessagesResult): Message {
   return row as Message;
 }
 
-export function messagesRepository(session: Session) {
+export function messagesRepository(session: Session, userId: string) {
   async function requireConversation(conversationId: string): Promise<void> {
     await session.one('GetConversation', cq.getConversation, { id: conversationId }, 'conversation', conversationId);
   }
@@ -108,6 +108,7 @@ export function messagesRepository(session: Session) {
         ? (decodeCursor(`history:${conversationId}`, options.before, ['integer'])[0] as string)
         : LAST_SEQ;
       const newestFirst = await session.many('ListRecentMessages', q.listRecentMessages, {
+        userId,
         conversationId,
         beforeSeq,
         limit: options.limit + 1,
@@ -121,15 +122,17 @@ export function messagesRepository(session: Session) {
       const items = newestFirst.slice(0, options.limit).reverse().map(asMessage);
       const first = items[0]!;
       if (first.role === 'tool') {
-        const start = await session.maybeOne('GetTurnStart', q.getTurnStart, { conversationId, seq: first.seq });
+        const start = await session.maybeOne('GetTurnStart', q.getTurnStart, { userId, conversationId, seq: first.seq });
         if (start) {
           const earlier = await session.many('ListMessagesBetween', q.listMessagesBetween, {
+            userId,
             conversationId,
             fromSeq: start.seq,
             toSeq: first.seq,
           });
           items.unshift(...earlier.map(asMessage));
           const older = await session.many('ListRecentMessages', q.listRecentMessages, {
+        userId,
             conversationId,
             beforeSeq: start.seq,
             limit: 1,
@@ -146,7 +149,7 @@ export function messagesRepository(session: Session) {
     /** Every message of the conversation, oldest first. */
     async all(rawConversationId: string): Promise<Message[]> {
       const conversationId = parseInput(Id, rawConversationId, 'conversation id');
-      const rows = await session.many('ListMessages', q.listMessages, { conversationId });
+      const rows = await session.many('ListMessages', q.listMessages, { userId, conversationId });
       if (rows.length === 0) await requireConversation(conversationId);
       return rows.map(asMessage);
     },
@@ -156,6 +159,7 @@ export function messagesRepository(session: Session) {
       const query = parseInput(storableSearchText, rawQuery, 'search query');
       const options = parseInput(SearchOptions, rawOptions, 'search options');
       const rows = await session.many('SearchMessages', q.searchMessages, {
+        userId,
         query,
         conversationId: options.conversationId ?? null,
         limit: options.limit,

@@ -50,7 +50,7 @@ export type DeleteTaskOptions = z.input<typeof DeleteTaskOptions>;
 const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-export function tasksRepository(session: Session) {
+export function tasksRepository(session: Session, userId: string) {
   async function explainMissing(id: string, expectedVersion: number | undefined): Promise<never> {
     if (expectedVersion !== undefined) {
       const current = await session.maybeOne('GetTask', q.getTask, { id }, 'task');
@@ -112,8 +112,9 @@ export function tasksRepository(session: Session) {
       if (options.order === 'newest') {
         rows =
           options.completed === undefined
-            ? await session.many('ListTasksNewest', q.listTasksNewest, { beforeCreatedAt: at, beforeId: id, limit })
+            ? await session.many('ListTasksNewest', q.listTasksNewest, { userId, beforeCreatedAt: at, beforeId: id, limit })
             : await session.many('ListTasksNewestByCompleted', q.listTasksNewestByCompleted, {
+                userId,
                 completed: options.completed,
                 beforeCreatedAt: at,
                 beforeId: id,
@@ -122,8 +123,9 @@ export function tasksRepository(session: Session) {
       } else {
         rows =
           options.completed === undefined
-            ? await session.many('ListTasksOldest', q.listTasksOldest, { afterCreatedAt: at, afterId: id, limit })
+            ? await session.many('ListTasksOldest', q.listTasksOldest, { userId, afterCreatedAt: at, afterId: id, limit })
             : await session.many('ListTasksOldestByCompleted', q.listTasksOldestByCompleted, {
+                userId,
                 completed: options.completed,
                 afterCreatedAt: at,
                 afterId: id,

@@ -43,9 +43,9 @@ export function usersRepository(session: Session, userId: string) {
     /** All of the user's data as one document. */
     async export(): Promise<UserExport> {
       const user = await session.one('GetUser', q.getUser, undefined, 'user', userId);
-      const tasks = await session.many('ExportTasks', tq.exportTasks, undefined);
-      const conversations = (await session.many('ExportConversations', cq.exportConversations, undefined)) as Conversation[];
-      const messages = (await session.many('ExportMessages', mq.exportMessages, undefined)) as Message[];
+      const tasks = await session.many('ExportTasks', tq.exportTasks, { userId });
+      const conversations = (await session.many('ExportConversations', cq.exportConversations, { userId })) as Conversation[];
+      const messages = (await session.many('ExportMessages', mq.exportMessages, { userId })) as Message[];
       const byConversation = new Map<string, Message[]>();
       for (const message of messages) {
         const list = byConversation.get(message.conversationId);
