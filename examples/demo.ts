@@ -7,26 +7,13 @@
  * user sees none of it.
  */
 import crypto from 'node:crypto';
-import pg from 'pg';
-import { resolveTarget } from '../src/db/target.js';
-import { migrateUp } from '../src/migrator.js';
+import { runMain, withMigratedTarget } from '../src/db/target.js';
 import { NotFoundError, createStore } from '../src/index.js';
 
 async function main(): Promise<void> {
-  const target = await resolveTarget();
-  console.log(`database: ${target.description}`);
-  try {
-    const client = new pg.Client({ connectionString: target.url });
-    await client.connect();
-    try {
-      const applied = await migrateUp(client, (line) => console.log(line));
-      console.log(applied.length === 0 ? 'migrations: up to date' : `migrations: applied ${applied.length}`);
-    } finally {
-      await client.end();
-    }
-
+  await withMigratedTarget(async (url) => {
     const queries: string[] = [];
-    const store = createStore({ connectionString: target.url, onQuery: (event) => queries.push(event.query) });
+    const store = createStore({ connectionString: url, onQuery: (event) => queries.push(event.query) });
     try {
       const alice = crypto.randomUUID();
       const mallory = crypto.randomUUID();
@@ -81,15 +68,7 @@ async function main(): Promise<void> {
     } finally {
       await store.close();
     }
-  } finally {
-    await target.release();
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`demo failed: ${(error as Error)?.stack ?? error}`);
-    process.exit(1);
-  },
-);
+runMain('demo', main);

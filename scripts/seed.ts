@@ -6,9 +6,7 @@
  * who already owns tasks or conversations is left alone, so running it again
  * changes nothing.
  */
-import pg from 'pg';
-import { resolveTarget } from '../src/db/target.js';
-import { migrateUp } from '../src/migrator.js';
+import { runMain, withMigratedTarget } from '../src/db/target.js';
 import { createStore, type NewMessage, type Transaction } from '../src/index.js';
 
 interface SeedTask {
@@ -145,20 +143,8 @@ async function playTurn(tx: Transaction, conversationId: string, turn: Turn, cal
 }
 
 async function main(): Promise<void> {
-  const target = await resolveTarget();
-  console.log(`database: ${target.description}`);
-  try {
-    const client = new pg.Client({ connectionString: target.url });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      const applied = await migrateUp(client, (line) => console.log(line));
-      console.log(applied.length === 0 ? 'migrations: up to date' : `migrations: applied ${applied.length}`);
-    } finally {
-      await client.end();
-    }
-
-    const store = createStore({ connectionString: target.url, maxConnections: 2 });
+  await withMigratedTarget(async (url) => {
+    const store = createStore({ connectionString: url, maxConnections: 2 });
     try {
       let seeded = 0;
       for (const user of USERS) {
@@ -193,15 +179,7 @@ async function main(): Promise<void> {
     } finally {
       await store.close();
     }
-  } finally {
-    await target.release();
-  }
+  });
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`seed failed: ${(error as Error)?.message ?? String(error)}`);
-    process.exit(1);
-  },
-);
+runMain('seed', main);

@@ -194,14 +194,22 @@ isolationSuite('a superuser', async () => {
   return { db, store, pool };
 });
 
-isolationSuite('the owner of the tables', async () => {
+/**
+ * A fresh login role (dropped after the file, once its database is gone) that
+ * may switch to the app role, with a store and a raw pool logging in as it.
+ */
+async function asLoginRole(kind: 'owner' | 'login'): Promise<{ db: TestDatabase; store: Store; pool: pg.Pool }> {
   const db = await createTestDatabase();
-  const role = `tcdb_owner_${crypto.randomBytes(4).toString('hex')}`;
+  const role = `tcdb_${kind}_${crypto.randomBytes(4).toString('hex')}`;
   const password = crypto.randomBytes(12).toString('hex');
   await db.admin.query(`create role ${role} login password '${password}' nosuperuser nobypassrls`);
   await db.admin.query(`grant todo_chat_app to ${role}`);
-  await db.admin.query(`alter schema app owner to ${role}`);
-  for (const table of TABLES) await db.admin.query(`alter table app.${table} owner to ${role}`);
+  if (kind === 'owner') {
+    await db.admin.query(`alter schema app owner to ${role}`);
+    for (const table of TABLES) await db.admin.query(`alter table app.${table} owner to ${role}`);
+    const owner = await db.admin.query("select tableowner from pg_tables where schemaname = 'app' and tablename = 'tasks'");
+    assert.equal(owner.rows[0].tableowner, role);
+  }
   const url = urlFor(db.name, { name: role, password });
   const store = createStore({ connectionString: url });
   const pool = new pg.Pool({ connectionString: url, max: 4 });
@@ -209,34 +217,14 @@ isolationSuite('the owner of the tables', async () => {
     await store.close();
     await pool.end();
     // Once the database is dropped, nothing references the role.
-    const admin = new pg.Client({ connectionString: db.url.replace(`/${db.name}`, '/postgres') });
+    const admin = new pg.Client({ connectionString: urlFor('postgres') });
     await admin.connect();
     await admin.query(`drop database if exists ${db.name} with (force)`);
     await admin.query(`drop role if exists ${role}`);
     await admin.end();
   });
-  const owner = await db.admin.query("select tableowner from pg_tables where schemaname = 'app' and tablename = 'tasks'");
-  assert.equal(owner.rows[0].tableowner, role);
   return { db, store, pool };
-});
+}
 
-isolationSuite('a plain login role granted the app role', async () => {
-  const db = await createTestDatabase();
-  const role = `tcdb_login_${crypto.randomBytes(4).toString('hex')}`;
-  const password = crypto.randomBytes(12).toString('hex');
-  await db.admin.query(`create role ${role} login password '${password}'`);
-  await db.admin.query(`grant todo_chat_app to ${role}`);
-  const url = urlFor(db.name, { name: role, password });
-  const store = createStore({ connectionString: url });
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  onCleanup(async () => {
-    await store.close();
-    await pool.end();
-    const admin = new pg.Client({ connectionString: db.url.replace(`/${db.name}`, '/postgres') });
-    await admin.connect();
-    await admin.query(`drop database if exists ${db.name} with (force)`);
-    await admin.query(`drop role if exists ${role}`);
-    await admin.end();
-  });
-  return { db, store, pool };
-});
+isolationSuite('the owner of the tables', () => asLoginRole('owner'));
+isolationSuite('a plain login role granted the app role', () => asLoginRole('login'));

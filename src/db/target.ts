@@ -3,6 +3,8 @@
  * local development database on the embedded PostgreSQL (refused when
  * NODE_ENV=production, where a missing DATABASE_URL is a mistake).
  */
+import pg from 'pg';
+import { migrateUp } from '../migrator.js';
 import { DEV_DATABASE, ensureDatabase, startDevServer } from './embedded.js';
 
 export interface DatabaseTarget {
@@ -44,4 +46,40 @@ export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promi
     await server.stop();
     throw error;
   }
+}
+
+/**
+ * The prologue of the commands that use the database (demo, seed): resolve
+ * the target and print it, apply pending migrations, run fn with the
+ * connection string, and release the target (stopping a server started for
+ * the command) however fn ends.
+ */
+export async function withMigratedTarget<T>(fn: (url: string) => Promise<T>, log: (line: string) => void = console.log): Promise<T> {
+  const target = await resolveTarget();
+  log(`database: ${target.description}`);
+  try {
+    const client = new pg.Client({ connectionString: target.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      const applied = await migrateUp(client, log);
+      log(applied.length === 0 ? 'migrations: up to date' : `migrations: applied ${applied.length}`);
+    } finally {
+      await client.end();
+    }
+    return await fn(target.url);
+  } finally {
+    await target.release();
+  }
+}
+
+/** Runs a command's main function: exit status 0 when it resolves, 1 with its message when it throws. */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`${name} failed: ${(error as Error)?.message ?? String(error)}`);
+      process.exit(1);
+    },
+  );
 }

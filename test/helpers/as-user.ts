@@ -42,3 +42,19 @@ export async function tryStatement(client: pg.PoolClient, sql: string, values: u
     return { code: (error as { code?: string }).code ?? 'unknown', rowCount: 0 };
   }
 }
+
+/** Opens a transaction with `opening` on one pooled client, runs fn, and commits (rolls back when fn throws). */
+export async function committedTransaction<T>(pool: pg.Pool, opening: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(opening);
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

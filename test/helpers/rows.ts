@@ -4,6 +4,7 @@
  * timestamps that triggers would otherwise overwrite, and EXPLAIN of a
  * generated pgtyped query with its real parameters.
  */
+import { committedTransaction } from './as-user.js';
 import type pg from 'pg';
 import type { PreparedQuery } from '@pgtyped/runtime';
 
@@ -43,18 +44,7 @@ export async function countRows(admin: pg.Pool, userId: string): Promise<{ users
  * completed_at to a value in the past that app.touch_row would overwrite.
  */
 export async function withoutTriggers(admin: pg.Pool, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  const client = await admin.connect();
-  try {
-    await client.query("begin; set local session_replication_role = 'replica'");
-    const result = await client.query(sql, values);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return committedTransaction(admin, "begin; set local session_replication_role = 'replica'", (client) => client.query(sql, values));
 }
 
 export interface PlanNode {

@@ -5,6 +5,7 @@
  * snapshot), snapshots of every row that does not belong to one user, and a
  * seeded victim that owns one of everything.
  */
+import { committedTransaction } from './as-user.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,18 +58,7 @@ export async function loadGeneratedQueries(dir = QUERIES_DIR): Promise<Map<strin
  * that was not refused must be visible afterwards to a superuser snapshot.
  */
 export async function asUserCommitting<T>(pool: pg.Pool, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(transactionPrologue(userId, DEFAULT_APP_ROLE));
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return committedTransaction(pool, transactionPrologue(userId, DEFAULT_APP_ROLE), fn);
 }
 
 export const APP_TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;
