@@ -132,7 +132,7 @@ export function messagesRepository(session: Session, userId: string) {
           });
           items.unshift(...earlier.map(asMessage));
           const older = await session.many('ListRecentMessages', q.listRecentMessages, {
-        userId,
+            userId,
             conversationId,
             beforeSeq: start.seq,
             limit: 1,
