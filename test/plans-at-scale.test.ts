@@ -110,6 +110,20 @@ describe('plans with 2,001 users, for the heavy user', () => {
     },
   );
 
+  test('with ts_match_vq marked leakproof (a DBA\'s opt-in, see docs/api.md) search uses messages_search_idx under row-level security', async () => {
+    const client = await db.admin.connect();
+    try {
+      // Catalog changes are transactional: the marking is rolled back with the transaction.
+      await client.query('begin; alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof');
+      await client.query(`select pg_catalog.set_config('app.user_id', $1, true), pg_catalog.set_config('role', 'todo_chat_app', true)`, [heavy]);
+      const plan = await explainQuery(client, mq.searchMessages, { userId: heavy!, query: 'zanzibar', conversationId: null, limit: 20 });
+      assert.ok(planNodes(plan).some((node) => node['Index Name'] === 'messages_search_idx'), describePlan(plan));
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  });
+
   test('without row-level security the same search does use messages_search_idx (the index itself is sound)', async () => {
     const { text, values } = await statementOf(mq.searchMessages, { userId: heavy!, query: 'zanzibar', conversationId: null, limit: 20 });
     const client = await db.admin.connect();
