@@ -10,10 +10,7 @@ import * as q from '../src/queries/conversations.queries.js';
 const db = await createTestDatabase();
 const store = db.store();
 
-async function newUser(): Promise<string> {
-  const [id] = await db.createUsers(1);
-  return id!;
-}
+const newUser = () => db.createUser();
 
 describe('conversations: create, get, rename, archive, delete', () => {
   test('create with no input: untitled and active', async () => {

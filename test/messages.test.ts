@@ -18,10 +18,7 @@ import * as q from '../src/queries/messages.queries.js';
 const db = await createTestDatabase();
 const store = db.store();
 
-async function newUser(): Promise<string> {
-  const [id] = await db.createUsers(1);
-  return id!;
-}
+const newUser = () => db.createUser();
 
 async function newConversation(user: string): Promise<string> {
   return (await store.withUser(user, (tx) => tx.conversations.create())).id;

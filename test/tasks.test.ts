@@ -10,10 +10,7 @@ import * as q from '../src/queries/tasks.queries.js';
 const db = await createTestDatabase();
 const store = db.store();
 
-async function newUser(): Promise<string> {
-  const [id] = await db.createUsers(1);
-  return id!;
-}
+const newUser = () => db.createUser();
 
 describe('tasks: create and get', () => {
   test('create returns the stored row, get reads it back', async () => {

@@ -17,6 +17,8 @@ export interface TestDatabase {
   store(options?: Omit<StoreOptions, 'connectionString' | 'pool'>): Store;
   /** Creates users rows directly (as superuser) and returns their ids. */
   createUsers(count: number): Promise<string[]>;
+  /** Creates one users row directly (as superuser) and returns its id. */
+  createUser(): Promise<string>;
 }
 
 /*
@@ -106,6 +108,11 @@ function wrap(name: string): TestDatabase {
       const store = createStore({ connectionString: url, ...options });
       stores.push(store);
       return store;
+    },
+    async createUser() {
+      const id = crypto.randomUUID();
+      await admin.query('insert into app.users (id) values ($1)', [id]);
+      return id;
     },
     async createUsers(count) {
       const ids = Array.from({ length: count }, () => crypto.randomUUID());
