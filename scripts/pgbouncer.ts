@@ -60,6 +60,16 @@ export interface RunningPgBouncer {
 
 const RUN_AS = 'postgres';
 
+/** True when a pgbouncer executable can be found (for `npm test`'s automatic mode). */
+export function pgbouncerInstalled(): boolean {
+  try {
+    findBinary();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function findBinary(explicit?: string): string {
   const candidates = [explicit, process.env.PGBOUNCER_BIN];
   for (const candidate of candidates) if (candidate) return candidate;

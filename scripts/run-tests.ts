@@ -8,10 +8,12 @@
  * without sharing state. Node's own test runner runs the files and prints the
  * summary.
  *
- * TEST_PGBOUNCER=1 also starts a PgBouncer in transaction mode in front of
- * that server (scripts/pgbouncer.ts; pool size TEST_PGBOUNCER_POOL_SIZE,
- * default 2) and gives the test files its address as
- * TCDB_TEST_PGBOUNCER_URL (test/helpers/pgbouncer.ts).
+ * When pgbouncer is installed (.ci/run installs Debian's), it also starts a
+ * PgBouncer in transaction mode in front of that server (scripts/pgbouncer.ts;
+ * pool size TEST_PGBOUNCER_POOL_SIZE, default 2) and gives the test files its
+ * address as TCDB_TEST_PGBOUNCER_URL (test/helpers/pgbouncer.ts).
+ * TEST_PGBOUNCER=1 requires it (failing when pgbouncer is missing),
+ * TEST_PGBOUNCER=0 turns it off.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +22,7 @@ import pg from 'pg';
 import { startThrowawayServer, type RunningServer } from '../src/db/embedded.js';
 import { migrateUp } from '../src/migrator.js';
 import { packageRoot } from '../src/paths.js';
-import { optionsFromUrl, startPgBouncer, type RunningPgBouncer } from './pgbouncer.js';
+import { optionsFromUrl, pgbouncerInstalled, startPgBouncer, type RunningPgBouncer } from './pgbouncer.js';
 
 function findTests(dir: string): string[] {
   const found: string[] = [];
@@ -67,7 +69,9 @@ async function main(): Promise<number> {
     }
 
     const pgbouncerEnv: Record<string, string> = {};
-    if (/^(1|true|yes)$/i.test(process.env.TEST_PGBOUNCER ?? '')) {
+    const wanted = (process.env.TEST_PGBOUNCER ?? 'auto').toLowerCase();
+    const usePgBouncer = /^(1|true|yes)$/.test(wanted) || (wanted === 'auto' && pgbouncerInstalled());
+    if (usePgBouncer) {
       const poolSize = Number(process.env.TEST_PGBOUNCER_POOL_SIZE ?? 2);
       bouncer = await startPgBouncer({ ...optionsFromUrl(adminUrl), poolSize });
       console.log(`# ${bouncer.version} in transaction mode on 127.0.0.1:${bouncer.port}, ${poolSize} server connection(s) per pool`);

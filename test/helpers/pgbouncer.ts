@@ -1,6 +1,7 @@
 /**
  * The PgBouncer (transaction pooling mode) that scripts/run-tests.ts starts in
- * front of the test server when TEST_PGBOUNCER=1, for tests that must prove
+ * front of the test server when pgbouncer is installed (or TEST_PGBOUNCER=1
+ * demands it), for tests that must prove
  * the library works behind a transaction-mode pooler.
  *
  * Without it, pgbouncerSkipReason() says why such tests skip; under CI
@@ -14,7 +15,7 @@ const ENV_URL = 'TCDB_TEST_PGBOUNCER_URL';
 /** Undefined when PgBouncer is running for this test run; otherwise why the tests that need it skip. */
 export function pgbouncerSkipReason(): string | undefined {
   if (process.env[ENV_URL]) return undefined;
-  const reason = 'PgBouncer not started: run with TEST_PGBOUNCER=1 npm test (needs Debian\'s pgbouncer: apt-get install -y pgbouncer)';
+  const reason = 'PgBouncer not started: npm test starts it when pgbouncer is installed (Debian: apt-get install -y pgbouncer; .ci/run does)';
   if (/^(1|true)$/i.test(process.env.CI ?? '')) {
     throw new Error(`${reason}. Under CI the PgBouncer tests must run, not skip (.ci/run sets TEST_PGBOUNCER=1).`);
   }
