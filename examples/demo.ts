@@ -7,7 +7,8 @@
  * user sees none of it.
  */
 import crypto from 'node:crypto';
-import { runMain, withMigratedTarget } from '../src/db/target.js';
+import { runMain } from '../src/cli/run-main.js';
+import { withMigratedTarget } from '../src/db/target.js';
 import { NotFoundError, createStore } from '../src/index.js';
 
 async function main(): Promise<void> {

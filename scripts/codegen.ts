@@ -11,6 +11,7 @@ import pg from 'pg';
 import { startThrowawayServer, ensureDatabase, type RunningServer } from '../src/db/embedded.js';
 import { migrateUp } from '../src/migrator.js';
 import { packageRoot } from '../src/paths.js';
+import { runMain } from '../src/cli/run-main.js';
 
 async function runPgtyped(url: string): Promise<void> {
   const bin = path.join(packageRoot, 'node_modules', '.bin', 'pgtyped');
@@ -49,10 +50,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`codegen failed: ${(error as Error)?.message ?? error}`);
-    process.exit(1);
-  },
-);
+runMain('codegen', main);

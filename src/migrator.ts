@@ -138,7 +138,6 @@ export interface AppliedResult {
   durationMs: number;
 }
 
-/** Applies every pending migration, logging each with its duration. */
 /**
  * Every migration waits at most this long for a lock (TODO_CHAT_DB_MIGRATION_LOCK_TIMEOUT,
  * default 10s), so that a migration queued behind a long transaction fails
@@ -149,6 +148,7 @@ async function setLockTimeout(client: pg.ClientBase): Promise<void> {
   await client.query("select pg_catalog.set_config('lock_timeout', $1, false)", [timeout]);
 }
 
+/** Applies every pending migration, logging each with its duration. */
 export async function migrateUp(
   client: pg.ClientBase,
   log: MigrationLog = () => undefined,

@@ -39,6 +39,11 @@ export class Session {
     this.ended = true;
   }
 
+  /** False once the transaction has ended (committed, rolled back or failed). */
+  get open(): boolean {
+    return !this.ended;
+  }
+
   /** Runs a named pgtyped query and returns all rows. */
   async many<P, R>(name: string, query: PreparedQuery<P, R>, params: P, entity?: string): Promise<R[]> {
     if (this.abortedBy !== undefined) throw new TransactionAbortedError(this.abortedBy);

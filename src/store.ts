@@ -15,7 +15,6 @@ import { createRepositories, type Repositories } from './repositories/index.js';
 import { readHealth, type Health } from './health.js';
 
 export type { QueryEvent } from './session.js';
-export { TransactionAbortedError } from './errors.js';
 
 export const DEFAULT_APP_ROLE = 'todo_chat_app';
 const ROLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -53,8 +52,8 @@ interface ActiveContext {
   store: object;
   userId: string;
   tx: Transaction;
-  /** False once the transaction ended: async work the callback left behind then opens its own transaction. */
-  open: boolean;
+  /** Closed once the transaction ended: async work the callback left behind then opens its own transaction. */
+  session: Session;
 }
 
 const activeContext = new AsyncLocalStorage<ActiveContext>();
@@ -88,7 +87,7 @@ export function createStore(options: StoreOptions): Store {
     const userId = parseInput(UserId, rawUserId, 'user id');
     if (typeof fn !== 'function') throw new ContextError('withUser needs a callback');
     const current = activeContext.getStore();
-    if (current && current.store === identity && current.open) {
+    if (current && current.store === identity && current.session.open) {
       if (current.userId !== userId) {
         throw new ContextError('withUser for another user inside an open withUser transaction');
       }
@@ -106,7 +105,7 @@ export function createStore(options: StoreOptions): Store {
     }
     const session = new Session(client, onQuery);
     const tx: Transaction = Object.freeze({ userId, ...createRepositories(session, userId) });
-    const context: ActiveContext = { store: identity, userId, tx, open: true };
+    const context: ActiveContext = { store: identity, userId, tx, session };
     let broken = false;
     // A checked-out client whose server goes away emits 'error'; unheard, Node would crash the process.
     const onClientError = () => {
@@ -119,9 +118,13 @@ export function createStore(options: StoreOptions): Store {
       } catch (error) {
         throw mapDatabaseError(error, { query: 'begin' });
       }
-      const result = await activeContext.run(context, () => fn(tx));
-      context.open = false;
-      session.end();
+      let result: T;
+      try {
+        result = await activeContext.run(context, () => fn(tx));
+      } finally {
+        // Nothing may use tx once fn is done, whether or not the transaction commits.
+        session.end();
+      }
       let commit: pg.QueryResult;
       try {
         commit = await client.query('commit');
@@ -134,8 +137,6 @@ export function createStore(options: StoreOptions): Store {
       }
       return result;
     } catch (error) {
-      context.open = false;
-      session.end();
       broken = broken || isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause);
       if (!broken) {
         try {

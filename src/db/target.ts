@@ -72,14 +72,3 @@ export async function withMigratedTarget<T>(fn: (url: string) => Promise<T>, log
     await target.release();
   }
 }
-
-/** Runs a command's main function: exit status 0 when it resolves, 1 with its message when it throws. */
-export function runMain(name: string, main: () => Promise<void>): void {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(`${name} failed: ${(error as Error)?.message ?? String(error)}`);
-      process.exit(1);
-    },
-  );
-}
