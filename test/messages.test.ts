@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from './helpers/db.js';
 import { asUser } from './helpers/as-user.js';
-import { countRows, describePlan, explainQuery, planNodes, snapshotRows, withoutTriggers } from './helpers/rows.js';
+import { assertOrderedIndexScan, countRows, explainQuery, snapshotRows, withoutTriggers } from './helpers/rows.js';
 import {
   ConflictError,
   NotFoundError,
@@ -422,13 +422,7 @@ describe('messages: query plans under row-level security', async () => {
   async function assertBackwardIndexScan(name: string, query: unknown, params: unknown): Promise<void> {
     await asUser(plans.admin, user!, async (client) => {
       const plan = await explainQuery(client, query as never, params as never);
-      const nodes = planNodes(plan);
-      const text = describePlan(plan);
-      assert.ok(!nodes.some((node) => /Sort/.test(node['Node Type'])), `${name} sorts:\n${text}`);
-      const scan = nodes.find((node) => node['Relation Name'] === 'messages');
-      assert.match(scan?.['Node Type'] ?? '', /^Index (Only )?Scan$/, `${name}:\n${text}`);
-      assert.equal(scan?.['Index Name'], 'messages_conversation_seq_key', `${name}:\n${text}`);
-      assert.equal(scan?.['Scan Direction'], 'Backward', `${name}:\n${text}`);
+      assertOrderedIndexScan(plan, { name, relation: 'messages', indexes: ['messages_conversation_seq_key'], direction: 'Backward' });
     });
   }
 

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from './helpers/db.js';
 import { asUser } from './helpers/as-user.js';
-import { describePlan, explainQuery, planNodes, statementOf, type PlanNode } from './helpers/rows.js';
+import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from './helpers/rows.js';
 import * as tq from '../src/queries/tasks.queries.js';
 import * as cq from '../src/queries/conversations.queries.js';
 import * as mq from '../src/queries/messages.queries.js';
@@ -55,27 +55,18 @@ await db.admin.query(
 );
 await db.admin.query('vacuum analyze');
 
-function assertOrderedIndexScan(plan: PlanNode, relation: string, index: string): void {
-  const nodes = planNodes(plan);
-  const text = describePlan(plan);
-  assert.ok(!nodes.some((node) => /Sort/.test(node['Node Type'])), `sorts:\n${text}`);
-  const scan = nodes.find((node) => node['Relation Name'] === relation);
-  assert.match(scan?.['Node Type'] ?? '', /^Index (Only )?Scan$/, text);
-  assert.equal(scan?.['Index Name'], index, text);
-}
-
 describe('plans with 2,001 users, for the heavy user', () => {
   test('task list: ordered index scan, no sort', async () => {
     await asUser(db.admin, heavy!, async (client) => {
       const plan = await explainQuery(client, tq.listTasksNewest, { userId: heavy!, beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 51 });
-      assertOrderedIndexScan(plan, 'tasks', 'tasks_user_created_idx');
+      assertOrderedIndexScan(plan, { name: 'ListTasksNewest', relation: 'tasks', indexes: ['tasks_user_created_idx'] });
     });
   });
 
   test('conversation list: ordered index scan, no sort', async () => {
     await asUser(db.admin, heavy!, async (client) => {
       const plan = await explainQuery(client, cq.listConversations, { userId: heavy!, beforeUpdatedAt: 'infinity', beforeId: MAX_UUID, limit: 51 });
-      assertOrderedIndexScan(plan, 'conversations', 'conversations_user_updated_idx');
+      assertOrderedIndexScan(plan, { name: 'ListConversations', relation: 'conversations', indexes: ['conversations_user_updated_idx'] });
     });
   });
 
@@ -87,7 +78,7 @@ describe('plans with 2,001 users, for the heavy user', () => {
         beforeSeq: '9223372036854775807',
         limit: 51,
       });
-      assertOrderedIndexScan(plan, 'messages', 'messages_conversation_seq_key');
+      assertOrderedIndexScan(plan, { name: 'ListRecentMessages', relation: 'messages', indexes: ['messages_conversation_seq_key'] });
     });
   });
 
@@ -95,7 +86,7 @@ describe('plans with 2,001 users, for the heavy user', () => {
     const middle = (await db.admin.query<{ seq: string }>('select seq from app.messages where conversation_id = $1 order by seq offset 1500 limit 1', [bigConversation])).rows[0]!.seq;
     await asUser(db.admin, heavy!, async (client) => {
       const plan = await explainQuery(client, mq.listRecentMessages, { userId: heavy!, conversationId: bigConversation, beforeSeq: middle, limit: 51 });
-      assertOrderedIndexScan(plan, 'messages', 'messages_conversation_seq_key');
+      assertOrderedIndexScan(plan, { name: 'ListRecentMessages', relation: 'messages', indexes: ['messages_conversation_seq_key'] });
     });
   });
 

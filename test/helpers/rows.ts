@@ -4,9 +4,10 @@
  * timestamps that triggers would otherwise overwrite, and EXPLAIN of a
  * generated pgtyped query with its real parameters.
  */
-import { committedTransaction } from './as-user.js';
+import assert from 'node:assert/strict';
 import type pg from 'pg';
 import type { PreparedQuery } from '@pgtyped/runtime';
+import { committedTransaction } from './as-user.js';
 
 /**
  * Every row of the given users in every table, as superuser (no row-level
@@ -91,4 +92,23 @@ export function describePlan(plan: PlanNode, depth = 0): string {
     .filter(Boolean)
     .join(' ') + (plan['Plan Rows'] === undefined ? '' : ` (rows=${String(plan['Plan Rows'])} cost=${String(plan['Total Cost'])})`);
   return [`${'  '.repeat(depth)}${what}`, ...(plan.Plans ?? []).map((child) => describePlan(child, depth + 1))].join('\n');
+}
+
+/**
+ * Asserts that a plan sorts nothing and reads `relation` with an (index-only)
+ * index scan on one of `indexes`, in `direction` when one is given: a page
+ * that stops after `limit` rows, however many rows the user has.
+ */
+export function assertOrderedIndexScan(
+  plan: PlanNode,
+  expected: { name: string; relation: string; indexes: string[]; direction?: 'Forward' | 'Backward' },
+): void {
+  const nodes = planNodes(plan);
+  const text = `${expected.name}:\n${describePlan(plan)}`;
+  assert.ok(!nodes.some((node) => /Sort/.test(node['Node Type'])), `sorts: ${text}`);
+  const scan = nodes.find((node) => node['Relation Name'] === expected.relation);
+  assert.ok(scan, `reads ${expected.relation}: ${text}`);
+  assert.match(scan['Node Type'], /^Index (Only )?Scan$/, text);
+  assert.ok(expected.indexes.includes(String(scan['Index Name'])), text);
+  if (expected.direction) assert.equal(scan['Scan Direction'], expected.direction, text);
 }
