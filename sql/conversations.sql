@@ -18,31 +18,29 @@ where id = :id!;
 
 /*
   A page of the current user's conversations, most recently updated first,
-  strictly after the keyset cursor (:beforeUpdatedAt, :beforeId). Reads
+  strictly past the keyset cursor (:cursorAt, :cursorId). Reads
   conversations_user_updated_idx backward.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListConversations */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
 from app.conversations
 where user_id = :userId!
-  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+  and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by updated_at desc, id desc
 limit :limit!;
 
 /*
   The same page, filtered by status. Reads conversations_user_status_updated_idx
   backward.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListConversationsByStatus */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
 from app.conversations
 where user_id = :userId!
   and status = :status!
-  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+  and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by updated_at desc, id desc
 limit :limit!;
 
@@ -74,8 +72,7 @@ returning id;
 
 /*
   Every conversation of the current user, oldest first, for the data export.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ExportConversations */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"

@@ -21,8 +21,7 @@ returning id, conversation_id as "conversationId", seq, role, content, tool_call
   The newest :limit messages of a conversation before seq :beforeSeq, newest
   first (the repository reverses them). A backward scan of
   messages_conversation_seq_key, never a sort of the whole conversation.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListRecentMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
@@ -38,8 +37,7 @@ limit :limit!;
   Where the turn containing seq :seq begins: the newest message at or before
   it that is not a tool result. A page that would start with a tool result is
   extended back to here, so that a result never appears without its call.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name GetTurnStart */
 select seq
@@ -53,8 +51,7 @@ limit 1;
 
 /*
   The messages of a conversation with seq in [:fromSeq, :toSeq), oldest first.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListMessagesBetween */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
@@ -68,8 +65,7 @@ order by seq;
 
 /*
   Every message of a conversation, oldest first: its full reconstruction.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
@@ -83,8 +79,7 @@ order by seq;
   Full-text search over the current user's messages (english configuration,
   web-search syntax), best match first, optionally within one conversation.
   Served by messages_search_idx.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name SearchMessages */
 select m.id, m.conversation_id as "conversationId", m.seq, m.role, m.content,
@@ -101,8 +96,7 @@ limit :limit!;
 /*
   Every message of the current user, by conversation and order, for the data
   export.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ExportMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",

@@ -20,26 +20,24 @@ from app.tasks
 where id = :id!;
 
 /*
-  A page of the current user's tasks, newest first, strictly after the keyset
-  cursor (:beforeCreatedAt, :beforeId); the first page passes ('infinity', the
+  A page of the current user's tasks, newest first, strictly past the keyset
+  cursor (:cursorAt, :cursorId); the first page passes ('infinity', the
   largest uuid). Reads tasks_user_created_idx backward.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListTasksNewest */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
 from app.tasks
 where user_id = :userId!
-  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+  and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by created_at desc, id desc
 limit :limit!;
 
 /*
   The same page, filtered by completed. Reads tasks_user_completed_created_idx
   backward.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListTasksNewestByCompleted */
 select id, title, description, completed, completed_at as "completedAt", version,
@@ -47,30 +45,28 @@ select id, title, description, completed, completed_at as "completedAt", version
 from app.tasks
 where user_id = :userId!
   and completed = :completed!
-  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+  and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by created_at desc, id desc
 limit :limit!;
 
 /*
-  A page of the current user's tasks, oldest first, strictly after the keyset
-  cursor (:afterCreatedAt, :afterId); the first page passes ('-infinity', the
-  nil uuid).
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  A page of the current user's tasks, oldest first, strictly past the keyset
+  cursor (:cursorAt, :cursorId); the first page passes ('-infinity', the
+  nil uuid). Reads tasks_user_created_idx forward.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListTasksOldest */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
 from app.tasks
 where user_id = :userId!
-  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+  and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by created_at, id
 limit :limit!;
 
 /*
   The oldest-first page, filtered by completed.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ListTasksOldestByCompleted */
 select id, title, description, completed, completed_at as "completedAt", version,
@@ -78,7 +74,7 @@ select id, title, description, completed, completed_at as "completedAt", version
 from app.tasks
 where user_id = :userId!
   and completed = :completed!
-  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+  and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by created_at, id
 limit :limit!;
 
@@ -109,8 +105,7 @@ returning id;
 
 /*
   Every task of the current user, oldest first, for the data export.
-  :userId repeats the policy's condition as a value the planner can see (see
-  sql/README.md); another user's id returns no row.
+  :userId is a planner hint (sql/README.md).
 */
 /* @name ExportTasks */
 select id, title, description, completed, completed_at as "completedAt", version,

@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'SERIALIZATION_FAILURE'
   | 'DATABASE_UNAVAILABLE'
   | 'DATABASE'
-  | 'CONTEXT'
+  | 'USAGE'
+  | 'INTERNAL'
   | 'MIGRATION';
 
 export interface ValidationIssue {
@@ -101,10 +102,25 @@ export class DatabaseUnavailableError extends DatabaseError {
   }
 }
 
-/** withUser misuse: a nested call for another user, a transaction used after it ended. */
-export class ContextError extends TodoChatDbError {
+/**
+ * The caller used the library wrongly: bad createStore options, a nested
+ * withUser for another user, a tx used after its transaction ended, a closed
+ * store. Fix the calling code; retrying cannot help.
+ */
+export class UsageError extends TodoChatDbError {
   constructor(message: string) {
-    super('CONTEXT', message);
+    super('USAGE', message);
+  }
+}
+
+/**
+ * An invariant of the library itself broke (a query returned more rows than
+ * its key allows, a row the schema's constraints should have refused): a bug
+ * to report, never the caller's fault.
+ */
+export class InternalError extends TodoChatDbError {
+  constructor(message: string) {
+    super('INTERNAL', `internal error: ${message}`);
   }
 }
 

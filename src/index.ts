@@ -14,7 +14,8 @@ export {
   DatabaseError,
   SerializationFailureError,
   DatabaseUnavailableError,
-  ContextError,
+  UsageError,
+  InternalError,
   MigrationError,
   TransactionAbortedError,
 } from './errors.js';
@@ -35,11 +36,11 @@ export {
   ToolName,
 } from './schemas.js';
 export type { JsonValue, JsonObject } from './schemas.js';
-export { CreateTaskInput, UpdateTaskInput, ListTasksOptions, DeleteTaskOptions } from './repositories/tasks.js';
+export { CreateTaskInput, UpdateTaskInput, ListTasksOptions, ExpectedVersionOption } from './repositories/tasks.js';
 export type { Task } from './repositories/tasks.js';
 export { CreateConversationInput, ListConversationsOptions } from './repositories/conversations.js';
 export type { Conversation } from './repositories/conversations.js';
 export { NewMessage, HistoryOptions, SearchOptions, MAX_TURN_MESSAGES } from './repositories/messages.js';
 export type { Message, HistoryPage, SearchHit } from './repositories/messages.js';
 export type { User, UserExport } from './repositories/users.js';
-export type { Page } from './repositories/cursor.js';
+export type { Page } from './repositories/pagination.js';

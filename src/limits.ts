@@ -11,7 +11,8 @@ export const LIMITS = {
   messageContent: { max: 10_000 },
   toolCalls: { maxCount: 64, maxJsonBytes: 64 * 1024, maxDepth: 32 },
   toolCallId: { min: 1, max: 128 },
-  toolName: { min: 1, max: 128, pattern: /^[A-Za-z0-9_.:-]{1,128}$/ },
+  /** Characters as a regular-expression class body, the same in the CHECK of messages.tool_calls. */
+  toolName: { min: 1, max: 128, characters: 'A-Za-z0-9_.:-' },
   page: { defaultLimit: 50, maxLimit: 200 },
   historyPage: { defaultLimit: 50, maxLimit: 500 },
   searchQuery: { min: 1, max: 500 },

@@ -8,8 +8,14 @@ import { z } from 'zod';
 import { CONVERSATION_STATUSES, LIMITS, MESSAGE_ROLES } from './limits.js';
 import { ValidationError } from './errors.js';
 
-const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+/** A UUID in PostgreSQL's canonical 8-4-4-4-12 form, either case: the one UUID pattern of the library. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** True for a UUID exactly as PostgreSQL prints it (lower case), as every id the library has parsed is. */
+export function isCanonicalUuid(value: string): boolean {
+  return UUID_PATTERN.test(value) && value === value.toLowerCase();
+}
 
 /** Number of Unicode code points, as PostgreSQL's char_length counts them. */
 export function codePointLength(value: string): number {
@@ -74,7 +80,13 @@ export const MessageContent = storableText(LIMITS.messageContent);
 export const ToolCallId = storableText(LIMITS.toolCallId);
 /** A full-text search query: 1..500 characters, surrounding white space removed. */
 export const storableSearchText = title(LIMITS.searchQuery);
-export const ToolName = z.string().regex(LIMITS.toolName.pattern, 'must be 1..128 of A-Z a-z 0-9 _ . : -');
+const { min: toolNameMin, max: toolNameMax, characters: toolNameCharacters } = LIMITS.toolName;
+export const ToolName = z
+  .string()
+  .regex(
+    new RegExp(`^[${toolNameCharacters}]{${toolNameMin},${toolNameMax}}$`),
+    `must be ${toolNameMin}..${toolNameMax} characters of [${toolNameCharacters}]`,
+  );
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };

@@ -240,8 +240,8 @@ describe('conversations: keyset pagination', async () => {
   test('EXPLAIN: listing conversations is an index scan without a sort, under row-level security', async () => {
     await asUser(db.admin, user, async (client) => {
       const cases = [
-        ['ListConversations', q.listConversations, { userId: user, beforeUpdatedAt: 'infinity', beforeId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', limit: 51 }, 'conversations_user_updated_idx'],
-        ['ListConversationsByStatus', q.listConversationsByStatus, { userId: user, status: 'active', beforeUpdatedAt: 'infinity', beforeId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', limit: 51 }, 'conversations_user_status_updated_idx'],
+        ['ListConversations', q.listConversations, { userId: user, cursorAt: 'infinity', cursorId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', limit: 51 }, 'conversations_user_updated_idx'],
+        ['ListConversationsByStatus', q.listConversationsByStatus, { userId: user, status: 'active', cursorAt: 'infinity', cursorId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', limit: 51 }, 'conversations_user_status_updated_idx'],
       ] as const;
       for (const [name, query, params, index] of cases) {
         const plan = await explainQuery(client, query as never, params as never);

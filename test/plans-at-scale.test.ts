@@ -24,8 +24,8 @@ import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statemen
 import * as tq from '../src/queries/tasks.queries.js';
 import * as cq from '../src/queries/conversations.queries.js';
 import * as mq from '../src/queries/messages.queries.js';
+import { MAX_UUID } from '../src/repositories/pagination.js';
 
-const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 const db = await createTestDatabase();
 const [heavy, ...ordinary] = await db.createUsers(2001);
 const bigConversation = (await db.admin.query<{ id: string }>('insert into app.conversations (user_id) values ($1) returning id', [heavy])).rows[0]!.id;
@@ -58,14 +58,14 @@ await db.admin.query('vacuum analyze');
 describe('plans with 2,001 users, for the heavy user', () => {
   test('task list: ordered index scan, no sort', async () => {
     await asUser(db.admin, heavy!, async (client) => {
-      const plan = await explainQuery(client, tq.listTasksNewest, { userId: heavy!, beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 51 });
+      const plan = await explainQuery(client, tq.listTasksNewest, { userId: heavy!, cursorAt: 'infinity', cursorId: MAX_UUID, limit: 51 });
       assertOrderedIndexScan(plan, { name: 'ListTasksNewest', relation: 'tasks', indexes: ['tasks_user_created_idx'] });
     });
   });
 
   test('conversation list: ordered index scan, no sort', async () => {
     await asUser(db.admin, heavy!, async (client) => {
-      const plan = await explainQuery(client, cq.listConversations, { userId: heavy!, beforeUpdatedAt: 'infinity', beforeId: MAX_UUID, limit: 51 });
+      const plan = await explainQuery(client, cq.listConversations, { userId: heavy!, cursorAt: 'infinity', cursorId: MAX_UUID, limit: 51 });
       assertOrderedIndexScan(plan, { name: 'ListConversations', relation: 'conversations', indexes: ['conversations_user_updated_idx'] });
     });
   });
@@ -130,7 +130,7 @@ describe('plans with 2,001 users, for the heavy user', () => {
 
   test('an ordinary user\'s lists are cheap either way: at most their own rows are read', async () => {
     await asUser(db.admin, ordinary[0]!, async (client) => {
-      const { text, values } = await statementOf(tq.listTasksNewest, { userId: ordinary[0]!, beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 51 });
+      const { text, values } = await statementOf(tq.listTasksNewest, { userId: ordinary[0]!, cursorAt: 'infinity', cursorId: MAX_UUID, limit: 51 });
       const result = await client.query(`explain (analyze, format json) ${text}`, values);
       const plan = (result.rows[0] as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
       const scan = planNodes(plan).find((node) => node['Relation Name'] === 'tasks');

@@ -23,9 +23,6 @@ import type { PreparedQuery } from '@pgtyped/runtime';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { asUser } from './helpers/as-user.js';
 import {
-  LAST_SEQ,
-  MAX_UUID,
-  NIL_UUID,
   asUserCommitting,
   listNamedQueries,
   loadGeneratedQueries,
@@ -34,7 +31,7 @@ import {
   type Victim,
 } from './helpers/security.js';
 import { ConflictError, NotFoundError, TodoChatDbError, type Store, type Transaction } from '../src/index.js';
-import { encodeCursor } from '../src/repositories/cursor.js';
+import { MAX_BIGINT, MAX_UUID, NIL_UUID, encodeCursor } from '../src/repositories/pagination.js';
 
 let db: TestDatabase;
 let store: Store;
@@ -113,21 +110,21 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
   },
   GetTask: { params: ({ victim }) => ({ id: victim.taskId }), expect: 'none' },
   ListTasksNewest: {
-    params: ({ victim }) => ({ userId: victim.userId, beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
+    params: ({ victim }) => ({ userId: victim.userId, cursorAt: 'infinity', cursorId: MAX_UUID, limit: 1000 }),
     expect: 'none',
   },
   ListTasksNewestByCompleted: [true, false].map((completed) => ({
     label: `completed ${completed}`,
-    params: ({ victim }: Attack) => ({ userId: victim.userId, completed, beforeCreatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
+    params: ({ victim }: Attack) => ({ userId: victim.userId, completed, cursorAt: 'infinity', cursorId: MAX_UUID, limit: 1000 }),
     expect: 'none' as const,
   })),
   ListTasksOldest: {
-    params: ({ victim }) => ({ userId: victim.userId, afterCreatedAt: '-infinity', afterId: NIL_UUID, limit: 1000 }),
+    params: ({ victim }) => ({ userId: victim.userId, cursorAt: '-infinity', cursorId: NIL_UUID, limit: 1000 }),
     expect: 'none',
   },
   ListTasksOldestByCompleted: [true, false].map((completed) => ({
     label: `completed ${completed}`,
-    params: ({ victim }: Attack) => ({ userId: victim.userId, completed, afterCreatedAt: '-infinity', afterId: NIL_UUID, limit: 1000 }),
+    params: ({ victim }: Attack) => ({ userId: victim.userId, completed, cursorAt: '-infinity', cursorId: NIL_UUID, limit: 1000 }),
     expect: 'none' as const,
   })),
   UpdateTask: [null, 1].map((expectedVersion) => ({
@@ -150,12 +147,12 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
   },
   GetConversation: { params: ({ victim }) => ({ id: victim.conversationId }), expect: 'none' },
   ListConversations: {
-    params: ({ victim }) => ({ userId: victim.userId, beforeUpdatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
+    params: ({ victim }) => ({ userId: victim.userId, cursorAt: 'infinity', cursorId: MAX_UUID, limit: 1000 }),
     expect: 'none',
   },
   ListConversationsByStatus: ['active', 'archived'].map((status) => ({
     label: `status ${status}`,
-    params: ({ victim }: Attack) => ({ userId: victim.userId, status, beforeUpdatedAt: 'infinity', beforeId: MAX_UUID, limit: 1000 }),
+    params: ({ victim }: Attack) => ({ userId: victim.userId, status, cursorAt: 'infinity', cursorId: MAX_UUID, limit: 1000 }),
     expect: 'none' as const,
   })),
   RenameConversation: { params: ({ victim }) => ({ id: victim.conversationId, title: 'pwned' }), expect: 'none' },
@@ -207,15 +204,15 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
     },
   ],
   ListRecentMessages: {
-    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, beforeSeq: LAST_SEQ, limit: 1000 }),
+    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, beforeSeq: MAX_BIGINT, limit: 1000 }),
     expect: 'none',
   },
   GetTurnStart: {
-    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, seq: LAST_SEQ }),
+    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, seq: MAX_BIGINT }),
     expect: 'none',
   },
   ListMessagesBetween: {
-    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, fromSeq: '0', toSeq: LAST_SEQ }),
+    params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, fromSeq: '0', toSeq: MAX_BIGINT }),
     expect: 'none',
   },
   ListMessages: { params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId }), expect: 'none' },

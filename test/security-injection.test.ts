@@ -22,7 +22,7 @@ import { asUser, tryStatement } from './helpers/as-user.js';
 import { countOwned, seedVictim, snapshotOthers, type Victim } from './helpers/security.js';
 import { freePort } from '../src/db/embedded.js';
 import {
-  ContextError,
+  UsageError,
   DatabaseUnavailableError,
   ValidationError,
   createStore,
@@ -463,7 +463,7 @@ describe('the public transaction object', () => {
     });
   });
 
-  test('every method of a finished transaction throws ContextError (after commit and after rollback), and nothing is written', async () => {
+  test('every method of a finished transaction throws UsageError (after commit and after rollback), and nothing is written', async () => {
     const [a] = await db.createUsers(1);
     let committed: Transaction | undefined;
     await store.withUser(a!, async (tx) => {
@@ -482,13 +482,13 @@ describe('the public transaction object', () => {
       for (const [name, fn] of methodsOf(tx)) {
         const args = argumentsFor(name);
         assert.ok(args, `no arguments for tx.${name}: add them to argumentsFor in test/security-injection.test.ts`);
-        await assert.rejects(fn(...args), ContextError, `tx.${name} on a finished transaction`);
+        await assert.rejects(fn(...args), UsageError, `tx.${name} on a finished transaction`);
       }
     }
     assert.deepEqual({ mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
   });
 
-  test("A's leaked transaction used inside B's transaction on the same pooled connection: ContextError, B's context untouched", async () => {
+  test("A's leaked transaction used inside B's transaction on the same pooled connection: UsageError, B's context untouched", async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 1 });
     pool.on('error', () => undefined);
     cleanups.push(() => pool.end());
@@ -499,22 +499,22 @@ describe('the public transaction object', () => {
       leaked = tx;
     });
     const result = await oneConnection.withUser(b!, async (tx) => {
-      await assert.rejects(leaked!.tasks.create({ title: 'written as A through B' }), ContextError);
-      await assert.rejects(leaked!.tasks.list(), ContextError);
+      await assert.rejects(leaked!.tasks.create({ title: 'written as A through B' }), UsageError);
+      await assert.rejects(leaked!.tasks.list(), UsageError);
       return { userId: tx.userId, me: (await tx.users.get()).id, tasks: (await tx.tasks.list()).items.length };
     });
     assert.deepEqual(result, { userId: b, me: b, tasks: 0 });
     assert.deepEqual((await db.admin.query('select count(*)::int as n from app.tasks where user_id = any($1)', [[a, b]])).rows, [{ n: 0 }]);
   });
 
-  test('withUser for another user inside an open transaction is a ContextError, and the outer transaction is rolled back with it', async () => {
+  test('withUser for another user inside an open transaction is a UsageError, and the outer transaction is rolled back with it', async () => {
     const [a, b] = await db.createUsers(2);
     await assert.rejects(
       store.withUser(a!, async (tx) => {
         await tx.tasks.create({ title: 'outer' });
         await store.withUser(b!, (inner) => inner.tasks.create({ title: 'inner' }));
       }),
-      ContextError,
+      UsageError,
     );
     assert.deepEqual((await db.admin.query('select count(*)::int as n from app.tasks where user_id = any($1)', [[a, b]])).rows, [{ n: 0 }]);
   });
@@ -527,7 +527,7 @@ describe('the public transaction object', () => {
       await tx.tasks.create({ title: 'from the request' });
       const afterEnd = new Promise((resolve) => setTimeout(resolve, 0));
       // Started inside A's callback, run after it committed: it must get a fresh transaction,
-      // neither a ContextError for "another user inside an open transaction" nor A's ended tx.
+      // neither a UsageError for "another user inside an open transaction" nor A's ended tx.
       later = afterEnd.then(() => store.withUser(b!, async (inner) => ({ userId: inner.userId, me: (await inner.users.get()).id })));
       sameUserLater = afterEnd.then(() => store.withUser(a!, async (inner) => (await inner.tasks.list()).items.map((t) => t.title)));
     });

@@ -392,12 +392,12 @@ describe('tasks: keyset pagination over 1,000 tasks', async () => {
 
   test('EXPLAIN: every task list is an index scan in order, without a sort, under row-level security', async () => {
     const queries = [
-      ['ListTasksNewest', q.listTasksNewest, { userId: user, beforeCreatedAt: 'infinity', beforeId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', limit: 51 }, 'Backward', 'tasks_user_created_idx'],
-      ['ListTasksOldest', q.listTasksOldest, { userId: user, afterCreatedAt: '-infinity', afterId: '00000000-0000-0000-0000-000000000000', limit: 51 }, 'Forward', 'tasks_user_created_idx'],
-      ['ListTasksNewestByCompleted', q.listTasksNewestByCompleted, { userId: user, completed: true, beforeCreatedAt: 'infinity', beforeId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', limit: 51 }, 'Backward', 'tasks_user_completed_created_idx'],
-      ['ListTasksOldestByCompleted', q.listTasksOldestByCompleted, { userId: user, completed: false, afterCreatedAt: '-infinity', afterId: '00000000-0000-0000-0000-000000000000', limit: 51 }, 'Forward', 'tasks_user_completed_created_idx'],
+      ['ListTasksNewest', q.listTasksNewest, { userId: user, cursorAt: 'infinity', cursorId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', limit: 51 }, 'Backward', 'tasks_user_created_idx'],
+      ['ListTasksOldest', q.listTasksOldest, { userId: user, cursorAt: '-infinity', cursorId: '00000000-0000-0000-0000-000000000000', limit: 51 }, 'Forward', 'tasks_user_created_idx'],
+      ['ListTasksNewestByCompleted', q.listTasksNewestByCompleted, { userId: user, completed: true, cursorAt: 'infinity', cursorId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', limit: 51 }, 'Backward', 'tasks_user_completed_created_idx'],
+      ['ListTasksOldestByCompleted', q.listTasksOldestByCompleted, { userId: user, completed: false, cursorAt: '-infinity', cursorId: '00000000-0000-0000-0000-000000000000', limit: 51 }, 'Forward', 'tasks_user_completed_created_idx'],
       // A page from the middle, with a cursor taken from a real row.
-      ['ListTasksNewest (cursor)', q.listTasksNewest, { userId: user, beforeCreatedAt: oldestFirst[500]!.created_at, beforeId: oldestFirst[500]!.id, limit: 51 }, 'Backward', 'tasks_user_created_idx'],
+      ['ListTasksNewest (cursor)', q.listTasksNewest, { userId: user, cursorAt: oldestFirst[500]!.created_at, cursorId: oldestFirst[500]!.id, limit: 51 }, 'Backward', 'tasks_user_created_idx'],
     ] as const;
     await asUser(db.admin, user, async (client) => {
       for (const [name, query, params, direction, index] of queries) {

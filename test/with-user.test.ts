@@ -9,7 +9,7 @@ import { before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase, onCleanup, type TestDatabase } from './helpers/db.js';
 import {
-  ContextError,
+  UsageError,
   DatabaseUnavailableError,
   NotFoundError,
   TransactionAbortedError,
@@ -107,7 +107,7 @@ describe('withUser', () => {
       store.withUser(userA, async () => {
         await store.withUser(userB, async (tx) => tx.tasks.create({ title: 'as B inside A' }));
       }),
-      ContextError,
+      UsageError,
     );
     assert.equal((await db.admin.query("select 1 from app.tasks where title = 'as B inside A'")).rowCount, 0);
   });
@@ -131,7 +131,7 @@ describe('withUser', () => {
 
   test('the transaction object is unusable once its withUser has ended', async () => {
     const leaked = await store.withUser(userA, async (tx) => tx);
-    await assert.rejects(leaked.tasks.list(), ContextError);
+    await assert.rejects(leaked.tasks.list(), UsageError);
   });
 
   test('a swallowed database error fails the commit instead of silently losing the writes', async () => {
@@ -178,12 +178,12 @@ describe('withUser', () => {
   });
 
   test('createStore checks its options; a closed store refuses work', async () => {
-    assert.throws(() => createStore({} as never), ContextError);
-    assert.throws(() => createStore({ connectionString: db.url, pool: db.admin }), ContextError);
-    assert.throws(() => createStore({ connectionString: db.url, appRole: 'x; drop table' }), ContextError);
+    assert.throws(() => createStore({} as never), UsageError);
+    assert.throws(() => createStore({ connectionString: db.url, pool: db.admin }), UsageError);
+    assert.throws(() => createStore({ connectionString: db.url, appRole: 'x; drop table' }), UsageError);
     const closing = createStore({ connectionString: db.url });
     await closing.close();
-    await assert.rejects(closing.withUser(userA, async () => 1), ContextError);
+    await assert.rejects(closing.withUser(userA, async () => 1), UsageError);
     const borrowed = createStore({ pool: db.admin });
     await borrowed.close();
     assert.equal((await db.admin.query('select 1 as one')).rows[0].one, 1, 'close() leaves a pool it was given open');

@@ -61,14 +61,14 @@ export interface IGetConversationQuery {
   result: IGetConversationResult;
 }
 
-const getConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":122,"b":125}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere id = :id!                                                                                                                                                                                                                                                                                                                                    "};
+const getConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":122,"b":125}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere id = :id!                                                                                                                                                                                                                                        "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
  * from app.conversations
- * where id = :id!                                                                                                                                                                                                                                                                                                                                    
+ * where id = :id!                                                                                                                                                                                                                                        
  * ```
  */
 export const getConversation = new PreparedQuery<IGetConversationParams,IGetConversationResult>(getConversationIR);
@@ -76,8 +76,8 @@ export const getConversation = new PreparedQuery<IGetConversationParams,IGetConv
 
 /** 'ListConversations' parameters type */
 export interface IListConversationsParams {
-  beforeId: string;
-  beforeUpdatedAt: DateOrString;
+  cursorAt: DateOrString;
+  cursorId: string;
   limit: NumberOrString;
   userId: string;
 }
@@ -98,7 +98,7 @@ export interface IListConversationsQuery {
   result: IListConversationsResult;
 }
 
-const listConversationsIR: any = {"usedParamSet":{"userId":true,"beforeUpdatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"beforeUpdatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":178}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":194,"b":203}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":252,"b":258}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\n  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                   "};
+const listConversationsIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":171}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":196}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":245,"b":251}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\n  and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                                                                                                                               "};
 
 /**
  * Query generated from SQL:
@@ -106,9 +106,9 @@ const listConversationsIR: any = {"usedParamSet":{"userId":true,"beforeUpdatedAt
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
  * from app.conversations
  * where user_id = :userId!
- *   and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+ *   and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by updated_at desc, id desc
- * limit :limit!                                                                                                                                                                                                                                   
+ * limit :limit!                                                                                                                                               
  * ```
  */
 export const listConversations = new PreparedQuery<IListConversationsParams,IListConversationsResult>(listConversationsIR);
@@ -116,8 +116,8 @@ export const listConversations = new PreparedQuery<IListConversationsParams,ILis
 
 /** 'ListConversationsByStatus' parameters type */
 export interface IListConversationsByStatusParams {
-  beforeId: string;
-  beforeUpdatedAt: DateOrString;
+  cursorAt: DateOrString;
+  cursorId: string;
   limit: NumberOrString;
   status: string;
   userId: string;
@@ -139,7 +139,7 @@ export interface IListConversationsByStatusQuery {
   result: IListConversationsByStatusResult;
 }
 
-const listConversationsByStatusIR: any = {"usedParamSet":{"userId":true,"status":true,"beforeUpdatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":151,"b":158}]},{"name":"beforeUpdatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":186,"b":202}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":218,"b":227}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":276,"b":282}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\n  and status = :status!\n  and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                         "};
+const listConversationsByStatusIR: any = {"usedParamSet":{"userId":true,"status":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":151,"b":158}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":186,"b":195}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":211,"b":220}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":269,"b":275}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\n  and status = :status!\n  and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                         "};
 
 /**
  * Query generated from SQL:
@@ -148,7 +148,7 @@ const listConversationsByStatusIR: any = {"usedParamSet":{"userId":true,"status"
  * from app.conversations
  * where user_id = :userId!
  *   and status = :status!
- *   and (updated_at, id) < (:beforeUpdatedAt!::timestamptz, :beforeId!::uuid)
+ *   and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by updated_at desc, id desc
  * limit :limit!                                         
  * ```
@@ -244,14 +244,14 @@ export interface IDeleteConversationQuery {
   result: IDeleteConversationResult;
 }
 
-const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":41,"b":44}]}],"statement":"delete from app.conversations\nwhere id = :id!\nreturning id                                                                                                                                                                                                                   "};
+const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":41,"b":44}]}],"statement":"delete from app.conversations\nwhere id = :id!\nreturning id                                                                                                                               "};
 
 /**
  * Query generated from SQL:
  * ```
  * delete from app.conversations
  * where id = :id!
- * returning id                                                                                                                                                                                                                   
+ * returning id                                                                                                                               
  * ```
  */
 export const deleteConversation = new PreparedQuery<IDeleteConversationParams,IDeleteConversationResult>(deleteConversationIR);

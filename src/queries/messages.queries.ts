@@ -30,7 +30,7 @@ export interface IAppendMessagesQuery {
   result: IAppendMessagesResult;
 }
 
-const appendMessagesIR: any = {"usedParamSet":{"conversationId":true,"messages":true},"params":[{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":152,"b":167}]},{"name":"messages","required":true,"transform":{"type":"scalar"},"locs":[{"a":339,"b":348}]}],"statement":"insert into app.messages (id, conversation_id, role, content, tool_calls, tool_call_id)\nselect coalesce((m.value ->> 'id')::uuid, gen_random_uuid()),\n  :conversationId!::uuid,\n  m.value ->> 'role',\n  coalesce(m.value ->> 'content', ''),\n  nullif(m.value -> 'toolCalls', 'null'::jsonb),\n  m.value ->> 'toolCallId'\nfrom jsonb_array_elements(:messages!::jsonb) with ordinality as m(value, ordinal)\norder by m.ordinal\nreturning id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"                                                                                                                                                                                                                                                                                                                                                       "};
+const appendMessagesIR: any = {"usedParamSet":{"conversationId":true,"messages":true},"params":[{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":152,"b":167}]},{"name":"messages","required":true,"transform":{"type":"scalar"},"locs":[{"a":339,"b":348}]}],"statement":"insert into app.messages (id, conversation_id, role, content, tool_calls, tool_call_id)\nselect coalesce((m.value ->> 'id')::uuid, gen_random_uuid()),\n  :conversationId!::uuid,\n  m.value ->> 'role',\n  coalesce(m.value ->> 'content', ''),\n  nullif(m.value -> 'toolCalls', 'null'::jsonb),\n  m.value ->> 'toolCallId'\nfrom jsonb_array_elements(:messages!::jsonb) with ordinality as m(value, ordinal)\norder by m.ordinal\nreturning id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"                                                                                                                                                                                                                                                                   "};
 
 /**
  * Query generated from SQL:
@@ -45,7 +45,7 @@ const appendMessagesIR: any = {"usedParamSet":{"conversationId":true,"messages":
  * from jsonb_array_elements(:messages!::jsonb) with ordinality as m(value, ordinal)
  * order by m.ordinal
  * returning id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
- *   tool_call_id as "toolCallId", created_at as "createdAt"                                                                                                                                                                                                                                                                                                                                                       
+ *   tool_call_id as "toolCallId", created_at as "createdAt"                                                                                                                                                                                                                                                                   
  * ```
  */
 export const appendMessages = new PreparedQuery<IAppendMessagesParams,IAppendMessagesResult>(appendMessagesIR);
@@ -78,7 +78,7 @@ export interface IListRecentMessagesQuery {
   result: IListRecentMessagesResult;
 }
 
-const listRecentMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"beforeSeq":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]},{"name":"beforeSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":249,"b":259}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":293,"b":299}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq < :beforeSeq!::bigint\norder by seq desc\nlimit :limit!                                                                                                                                                                                                                                                                                                                                                                           "};
+const listRecentMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"beforeSeq":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]},{"name":"beforeSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":249,"b":259}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":293,"b":299}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq < :beforeSeq!::bigint\norder by seq desc\nlimit :limit!                                                                                                                                                                                                                                                                                       "};
 
 /**
  * Query generated from SQL:
@@ -90,7 +90,7 @@ const listRecentMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId
  *   and conversation_id = :conversationId!
  *   and seq < :beforeSeq!::bigint
  * order by seq desc
- * limit :limit!                                                                                                                                                                                                                                                                                                                                                                           
+ * limit :limit!                                                                                                                                                                                                                                                                                       
  * ```
  */
 export const listRecentMessages = new PreparedQuery<IListRecentMessagesParams,IListRecentMessagesResult>(listRecentMessagesIR);
@@ -115,7 +115,7 @@ export interface IGetTurnStartQuery {
   result: IGetTurnStartResult;
 }
 
-const getTurnStartIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"seq":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":45,"b":52}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":78,"b":93}]},{"name":"seq","required":true,"transform":{"type":"scalar"},"locs":[{"a":108,"b":112}]}],"statement":"select seq\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq <= :seq!::bigint\n  and role <> 'tool'\norder by seq desc\nlimit 1                                                                                                                                                                                                                     "};
+const getTurnStartIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"seq":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":45,"b":52}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":78,"b":93}]},{"name":"seq","required":true,"transform":{"type":"scalar"},"locs":[{"a":108,"b":112}]}],"statement":"select seq\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq <= :seq!::bigint\n  and role <> 'tool'\norder by seq desc\nlimit 1                                                                                                                                 "};
 
 /**
  * Query generated from SQL:
@@ -127,7 +127,7 @@ const getTurnStartIR: any = {"usedParamSet":{"userId":true,"conversationId":true
  *   and seq <= :seq!::bigint
  *   and role <> 'tool'
  * order by seq desc
- * limit 1                                                                                                                                                                                                                     
+ * limit 1                                                                                                                                 
  * ```
  */
 export const getTurnStart = new PreparedQuery<IGetTurnStartParams,IGetTurnStartResult>(getTurnStartIR);
@@ -160,7 +160,7 @@ export interface IListMessagesBetweenQuery {
   result: IListMessagesBetweenResult;
 }
 
-const listMessagesBetweenIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"fromSeq":true,"toSeq":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]},{"name":"fromSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":250,"b":258}]},{"name":"toSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":286}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq >= :fromSeq!::bigint\n  and seq < :toSeq!::bigint\norder by seq                                                                                                                                                                                                                "};
+const listMessagesBetweenIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"fromSeq":true,"toSeq":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]},{"name":"fromSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":250,"b":258}]},{"name":"toSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":286}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq >= :fromSeq!::bigint\n  and seq < :toSeq!::bigint\norder by seq                                                                                                                            "};
 
 /**
  * Query generated from SQL:
@@ -172,7 +172,7 @@ const listMessagesBetweenIR: any = {"usedParamSet":{"userId":true,"conversationI
  *   and conversation_id = :conversationId!
  *   and seq >= :fromSeq!::bigint
  *   and seq < :toSeq!::bigint
- * order by seq                                                                                                                                                                                                                
+ * order by seq                                                                                                                            
  * ```
  */
 export const listMessagesBetween = new PreparedQuery<IListMessagesBetweenParams,IListMessagesBetweenResult>(listMessagesBetweenIR);
@@ -203,7 +203,7 @@ export interface IListMessagesQuery {
   result: IListMessagesResult;
 }
 
-const listMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\norder by seq                                                                                                                                                                                                                                                                                                                               "};
+const listMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\norder by seq                                                                                                                                                                                                                                           "};
 
 /**
  * Query generated from SQL:
@@ -213,7 +213,7 @@ const listMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true
  * from app.messages
  * where user_id = :userId!
  *   and conversation_id = :conversationId!
- * order by seq                                                                                                                                                                                                                                                                                                                               
+ * order by seq                                                                                                                                                                                                                                           
  * ```
  */
 export const listMessages = new PreparedQuery<IListMessagesParams,IListMessagesResult>(listMessagesIR);
@@ -247,7 +247,7 @@ export interface ISearchMessagesQuery {
   result: ISearchMessagesResult;
 }
 
-const searchMessagesIR: any = {"usedParamSet":{"query":true,"userId":true,"conversationId":true,"limit":true},"params":[{"name":"query","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":286}]},{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":319,"b":326}]},{"name":"conversationId","required":false,"transform":{"type":"scalar"},"locs":[{"a":368,"b":382},{"a":421,"b":435}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":481,"b":487}]}],"statement":"select m.id, m.conversation_id as \"conversationId\", m.seq, m.role, m.content,\n  m.tool_calls as \"toolCalls\", m.tool_call_id as \"toolCallId\", m.created_at as \"createdAt\",\n  ts_rank(m.search_vector, q.query) as rank\nfrom app.messages m,\n  websearch_to_tsquery('english'::regconfig, :query!) as q(query)\nwhere m.user_id = :userId!\n  and m.search_vector @@ q.query\n  and (:conversationId::uuid is null or m.conversation_id = :conversationId::uuid)\norder by rank desc, m.seq desc\nlimit :limit!                                                                                                                                                                                                                             "};
+const searchMessagesIR: any = {"usedParamSet":{"query":true,"userId":true,"conversationId":true,"limit":true},"params":[{"name":"query","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":286}]},{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":319,"b":326}]},{"name":"conversationId","required":false,"transform":{"type":"scalar"},"locs":[{"a":368,"b":382},{"a":421,"b":435}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":481,"b":487}]}],"statement":"select m.id, m.conversation_id as \"conversationId\", m.seq, m.role, m.content,\n  m.tool_calls as \"toolCalls\", m.tool_call_id as \"toolCallId\", m.created_at as \"createdAt\",\n  ts_rank(m.search_vector, q.query) as rank\nfrom app.messages m,\n  websearch_to_tsquery('english'::regconfig, :query!) as q(query)\nwhere m.user_id = :userId!\n  and m.search_vector @@ q.query\n  and (:conversationId::uuid is null or m.conversation_id = :conversationId::uuid)\norder by rank desc, m.seq desc\nlimit :limit!                                                                                                                                         "};
 
 /**
  * Query generated from SQL:
@@ -261,7 +261,7 @@ const searchMessagesIR: any = {"usedParamSet":{"query":true,"userId":true,"conve
  *   and m.search_vector @@ q.query
  *   and (:conversationId::uuid is null or m.conversation_id = :conversationId::uuid)
  * order by rank desc, m.seq desc
- * limit :limit!                                                                                                                                                                                                                             
+ * limit :limit!                                                                                                                                         
  * ```
  */
 export const searchMessages = new PreparedQuery<ISearchMessagesParams,ISearchMessagesResult>(searchMessagesIR);

@@ -72,7 +72,7 @@ export interface IGetTaskQuery {
   result: IGetTaskResult;
 }
 
-const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":166}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere id = :id!                                                                                                                                                                                                                                                                                                                                                           "};
+const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":166}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere id = :id!                                                                                                                                                                                                                                                               "};
 
 /**
  * Query generated from SQL:
@@ -80,7 +80,7 @@ const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","requi
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
- * where id = :id!                                                                                                                                                                                                                                                                                                                                                           
+ * where id = :id!                                                                                                                                                                                                                                                               
  * ```
  */
 export const getTask = new PreparedQuery<IGetTaskParams,IGetTaskResult>(getTaskIR);
@@ -88,8 +88,8 @@ export const getTask = new PreparedQuery<IGetTaskParams,IGetTaskResult>(getTaskI
 
 /** 'ListTasksNewest' parameters type */
 export interface IListTasksNewestParams {
-  beforeCreatedAt: DateOrString;
-  beforeId: string;
+  cursorAt: DateOrString;
+  cursorId: string;
   limit: NumberOrString;
   userId: string;
 }
@@ -114,7 +114,7 @@ export interface IListTasksNewestQuery {
   result: IListTasksNewestResult;
 }
 
-const listTasksNewestIR: any = {"usedParamSet":{"userId":true,"beforeCreatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"beforeCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":203,"b":219}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":235,"b":244}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":293,"b":299}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                 "};
+const listTasksNewestIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":203,"b":212}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":237}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":286,"b":292}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                             "};
 
 /**
  * Query generated from SQL:
@@ -123,9 +123,9 @@ const listTasksNewestIR: any = {"usedParamSet":{"userId":true,"beforeCreatedAt":
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
  * where user_id = :userId!
- *   and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+ *   and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by created_at desc, id desc
- * limit :limit!                                                                                                                                                                                                                                 
+ * limit :limit!                                                                                                                                             
  * ```
  */
 export const listTasksNewest = new PreparedQuery<IListTasksNewestParams,IListTasksNewestResult>(listTasksNewestIR);
@@ -133,9 +133,9 @@ export const listTasksNewest = new PreparedQuery<IListTasksNewestParams,IListTas
 
 /** 'ListTasksNewestByCompleted' parameters type */
 export interface IListTasksNewestByCompletedParams {
-  beforeCreatedAt: DateOrString;
-  beforeId: string;
   completed: boolean;
+  cursorAt: DateOrString;
+  cursorId: string;
   limit: NumberOrString;
   userId: string;
 }
@@ -160,7 +160,7 @@ export interface IListTasksNewestByCompletedQuery {
   result: IListTasksNewestByCompletedResult;
 }
 
-const listTasksNewestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"beforeCreatedAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":205}]},{"name":"beforeCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":233,"b":249}]},{"name":"beforeId","required":true,"transform":{"type":"scalar"},"locs":[{"a":265,"b":274}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":323,"b":329}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                                                                                               "};
+const listTasksNewestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":205}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":233,"b":242}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":258,"b":267}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":316,"b":322}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                                           "};
 
 /**
  * Query generated from SQL:
@@ -170,9 +170,9 @@ const listTasksNewestByCompletedIR: any = {"usedParamSet":{"userId":true,"comple
  * from app.tasks
  * where user_id = :userId!
  *   and completed = :completed!
- *   and (created_at, id) < (:beforeCreatedAt!::timestamptz, :beforeId!::uuid)
+ *   and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by created_at desc, id desc
- * limit :limit!                                                                                                                                                                                                                                                                                                               
+ * limit :limit!                                                                                                                                                                                                                                                           
  * ```
  */
 export const listTasksNewestByCompleted = new PreparedQuery<IListTasksNewestByCompletedParams,IListTasksNewestByCompletedResult>(listTasksNewestByCompletedIR);
@@ -180,8 +180,8 @@ export const listTasksNewestByCompleted = new PreparedQuery<IListTasksNewestByCo
 
 /** 'ListTasksOldest' parameters type */
 export interface IListTasksOldestParams {
-  afterCreatedAt: DateOrString;
-  afterId: string;
+  cursorAt: DateOrString;
+  cursorId: string;
   limit: NumberOrString;
   userId: string;
 }
@@ -206,7 +206,7 @@ export interface IListTasksOldestQuery {
   result: IListTasksOldestResult;
 }
 
-const listTasksOldestIR: any = {"usedParamSet":{"userId":true,"afterCreatedAt":true,"afterId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"afterCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":203,"b":218}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":242}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":281,"b":287}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                      "};
+const listTasksOldestIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":203,"b":212}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":237}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":276,"b":282}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                  "};
 
 /**
  * Query generated from SQL:
@@ -215,9 +215,9 @@ const listTasksOldestIR: any = {"usedParamSet":{"userId":true,"afterCreatedAt":t
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from app.tasks
  * where user_id = :userId!
- *   and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+ *   and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by created_at, id
- * limit :limit!                                                                                                                                                                                      
+ * limit :limit!                                                                                                  
  * ```
  */
 export const listTasksOldest = new PreparedQuery<IListTasksOldestParams,IListTasksOldestResult>(listTasksOldestIR);
@@ -225,9 +225,9 @@ export const listTasksOldest = new PreparedQuery<IListTasksOldestParams,IListTas
 
 /** 'ListTasksOldestByCompleted' parameters type */
 export interface IListTasksOldestByCompletedParams {
-  afterCreatedAt: DateOrString;
-  afterId: string;
   completed: boolean;
+  cursorAt: DateOrString;
+  cursorId: string;
   limit: NumberOrString;
   userId: string;
 }
@@ -252,7 +252,7 @@ export interface IListTasksOldestByCompletedQuery {
   result: IListTasksOldestByCompletedResult;
 }
 
-const listTasksOldestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"afterCreatedAt":true,"afterId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":205}]},{"name":"afterCreatedAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":233,"b":248}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":264,"b":272}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":311,"b":317}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                                                    "};
+const listTasksOldestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":205}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":233,"b":242}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":258,"b":267}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":306,"b":312}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                                                    "};
 
 /**
  * Query generated from SQL:
@@ -262,7 +262,7 @@ const listTasksOldestByCompletedIR: any = {"usedParamSet":{"userId":true,"comple
  * from app.tasks
  * where user_id = :userId!
  *   and completed = :completed!
- *   and (created_at, id) > (:afterCreatedAt!::timestamptz, :afterId!::uuid)
+ *   and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by created_at, id
  * limit :limit!                                                                                                                                                                                                                    
  * ```
@@ -334,7 +334,7 @@ export interface IDeleteTaskQuery {
   result: IDeleteTaskResult;
 }
 
-const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":36}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":45,"b":60},{"a":92,"b":107}]}],"statement":"delete from app.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                                                                                                                                                           "};
+const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":36}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":45,"b":60},{"a":92,"b":107}]}],"statement":"delete from app.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                                                                       "};
 
 /**
  * Query generated from SQL:
@@ -342,7 +342,7 @@ const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"pa
  * delete from app.tasks
  * where id = :id!
  *   and (:expectedVersion::integer is null or version = :expectedVersion::integer)
- * returning id                                                                                                                                                                                                           
+ * returning id                                                                                                                       
  * ```
  */
 export const deleteTask = new PreparedQuery<IDeleteTaskParams,IDeleteTaskResult>(deleteTaskIR);

@@ -2,14 +2,16 @@
  * tx.conversations: the current user's chat threads.
  */
 import { z } from 'zod';
-import { LIMITS } from '../limits.js';
+import { InternalError } from '../errors.js';
+import { CONVERSATION_STATUSES, LIMITS } from '../limits.js';
 import { ConversationStatus, ConversationTitle, Id, parseInput } from '../schemas.js';
-import type { Session } from '../session.js';
-import * as q from '../queries/conversations.queries.js';
-import { decodeCursor, encodeCursor, type Page } from './cursor.js';
+import type { QueryRunner } from '../query-runner.js';
+import type { IGetConversationResult } from '../queries/conversations.queries.js';
+import { conversationQueries as q } from './queries.js';
+import { PageCursor, keysetPage, pageLimit, type Page } from './pagination.js';
 
 /** A conversation as stored (the generated row type of GetConversation, status narrowed). */
-export type Conversation = Omit<q.IGetConversationResult, 'status'> & { status: z.infer<typeof ConversationStatus> };
+export type Conversation = Omit<IGetConversationResult, 'status'> & { status: z.infer<typeof ConversationStatus> };
 
 export const CreateConversationInput = z.strictObject({
   id: Id.optional(),
@@ -19,79 +21,65 @@ export type CreateConversationInput = z.input<typeof CreateConversationInput>;
 
 export const ListConversationsOptions = z.strictObject({
   status: ConversationStatus.optional(),
-  limit: z.number().int().min(1).max(LIMITS.page.maxLimit).default(LIMITS.page.defaultLimit),
-  // An empty cursor is refused rather than read as "first page": a client that
-  // turned a null nextCursor into "" would otherwise loop forever.
-  cursor: z.string().min(1).max(512).optional(),
+  limit: pageLimit(LIMITS.page),
+  cursor: PageCursor.optional(),
 });
 export type ListConversationsOptions = z.input<typeof ListConversationsOptions>;
 
-const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
-
-function asConversation(row: q.IGetConversationResult): Conversation {
+/**
+ * A row of any query returning a conversation's columns, as a Conversation.
+ * Assumes what conversations_status_known guarantees: status is one of
+ * CONVERSATION_STATUSES.
+ */
+export function toConversation(row: IGetConversationResult): Conversation {
+  const { status } = row;
+  if (!(CONVERSATION_STATUSES as readonly string[]).includes(status)) {
+    throw new InternalError(`conversation ${row.id} has status ${JSON.stringify(status)}, which conversations_status_known refuses`);
+  }
   return row as Conversation;
 }
 
-export function conversationsRepository(session: Session, userId: string) {
-  async function setStatus(rawId: string, status: 'active' | 'archived'): Promise<Conversation> {
+export function conversationsRepository(db: QueryRunner) {
+  async function setStatus(rawId: string, status: Conversation['status']): Promise<Conversation> {
     const id = parseInput(Id, rawId, 'conversation id');
-    return asConversation(
-      await session.one('SetConversationStatus', q.setConversationStatus, { id, status }, 'conversation', id),
-    );
+    return toConversation(await db.one(q.setConversationStatus, { id, status }, { notFound: ['conversation', id] }));
   }
 
   return {
     /** Starts a conversation, optionally titled and with a caller-chosen id. */
     async create(input: CreateConversationInput = {}): Promise<Conversation> {
       const conversation = parseInput(CreateConversationInput, input, 'conversation');
-      return asConversation(
-        await session.one(
-          'CreateConversation',
-          q.createConversation,
-          { id: conversation.id ?? null, title: conversation.title ?? null },
-          'user',
-        ),
+      return toConversation(
+        await db.one(q.createConversation, { id: conversation.id ?? null, title: conversation.title ?? null }, { notFound: ['user'] }),
       );
     },
 
     /** One conversation; NotFoundError when it does not exist or belongs to another user. */
     async get(rawId: string): Promise<Conversation> {
       const id = parseInput(Id, rawId, 'conversation id');
-      return asConversation(await session.one('GetConversation', q.getConversation, { id }, 'conversation', id));
+      return toConversation(await db.one(q.getConversation, { id }, { notFound: ['conversation', id] }));
     },
 
     /** A page of conversations, most recently updated first, optionally by status; keyset-paginated. */
     async list(rawOptions: ListConversationsOptions = {}): Promise<Page<Conversation>> {
       const options = parseInput(ListConversationsOptions, rawOptions, 'list options');
-      const kind = `conversations:${options.status ?? 'all'}`;
-      const [at, id] = options.cursor
-        ? (decodeCursor(kind, options.cursor, ['date', 'string']) as [Date, string])
-        : ['infinity', MAX_UUID];
-      const limit = options.limit + 1;
-      const rows =
-        options.status === undefined
-          ? await session.many('ListConversations', q.listConversations, { userId, beforeUpdatedAt: at, beforeId: id, limit })
-          : await session.many('ListConversationsByStatus', q.listConversationsByStatus, {
-              userId,
-              status: options.status,
-              beforeUpdatedAt: at,
-              beforeId: id,
-              limit,
-            });
-      const hasMore = rows.length > options.limit;
-      const items = (hasMore ? rows.slice(0, options.limit) : rows).map(asConversation);
-      const last = items[items.length - 1];
-      return {
-        items,
-        nextCursor: hasMore && last ? encodeCursor(kind, [last.updatedAt.toISOString(), last.id]) : null,
-      };
+      const { status } = options;
+      return keysetPage(
+        { kind: `conversations:${status ?? 'all'}`, order: 'newest', at: (conversation) => conversation.updatedAt },
+        options,
+        async (keyset) =>
+          (status === undefined
+            ? await db.many(q.listConversations, { userId: db.userId, ...keyset })
+            : await db.many(q.listConversationsByStatus, { userId: db.userId, status, ...keyset })
+          ).map(toConversation),
+      );
     },
 
     /** Sets the title; null removes it. */
     async rename(rawId: string, rawTitle: string | null): Promise<Conversation> {
       const id = parseInput(Id, rawId, 'conversation id');
       const title = parseInput(ConversationTitle.nullable(), rawTitle, 'conversation title');
-      return asConversation(await session.one('RenameConversation', q.renameConversation, { id, title }, 'conversation', id));
+      return toConversation(await db.one(q.renameConversation, { id, title }, { notFound: ['conversation', id] }));
     },
 
     /** Archives a conversation (it stays readable). */
@@ -107,7 +95,7 @@ export function conversationsRepository(session: Session, userId: string) {
     /** Deletes a conversation and all of its messages. */
     async delete(rawId: string): Promise<void> {
       const id = parseInput(Id, rawId, 'conversation id');
-      await session.one('DeleteConversation', q.deleteConversation, { id }, 'conversation', id);
+      await db.one(q.deleteConversation, { id }, { notFound: ['conversation', id] });
     },
   };
 }

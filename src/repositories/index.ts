@@ -1,8 +1,8 @@
 /**
  * The repositories a withUser callback receives as tx.tasks, tx.conversations,
- * tx.messages and tx.users, all bound to the transaction's one session.
+ * tx.messages and tx.users, all bound to the transaction's one query runner.
  */
-import type { Session } from '../session.js';
+import type { QueryRunner } from '../query-runner.js';
 import { conversationsRepository, type ConversationsRepository } from './conversations.js';
 import { messagesRepository, type MessagesRepository } from './messages.js';
 import { tasksRepository, type TasksRepository } from './tasks.js';
@@ -15,11 +15,11 @@ export interface Repositories {
   readonly users: UsersRepository;
 }
 
-export function createRepositories(session: Session, userId: string): Repositories {
+export function createRepositories(db: QueryRunner): Repositories {
   return {
-    tasks: tasksRepository(session, userId),
-    conversations: conversationsRepository(session, userId),
-    messages: messagesRepository(session, userId),
-    users: usersRepository(session, userId),
+    tasks: tasksRepository(db),
+    conversations: conversationsRepository(db),
+    messages: messagesRepository(db),
+    users: usersRepository(db),
   };
 }

@@ -3,18 +3,33 @@
  * Messages are append-only; order is `seq`, assigned in insertion order.
  */
 import { z } from 'zod';
-import { LIMITS } from '../limits.js';
-import { Id, MessageContent, ToolCallId, ToolCalls, parseInput, storableSearchText, type ToolCall } from '../schemas.js';
-import type { Session } from '../session.js';
-import * as q from '../queries/messages.queries.js';
-import * as cq from '../queries/conversations.queries.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { InternalError } from '../errors.js';
+import { LIMITS, MESSAGE_ROLES } from '../limits.js';
+import { Id, MessageContent, MessageRole, ToolCallId, ToolCalls, parseInput, storableSearchText, type ToolCall } from '../schemas.js';
+import type { QueryRunner } from '../query-runner.js';
+import type { IListMessagesResult } from '../queries/messages.queries.js';
+import { conversationQueries, messageQueries as q } from './queries.js';
+import { HistoryCursor, MAX_BIGINT, decodeCursor, encodeCursor } from './pagination.js';
 
 /** A stored message (the generated row type of ListMessages, role and toolCalls narrowed). */
-export type Message = Omit<q.IListMessagesResult, 'role' | 'toolCalls'> & {
-  role: 'user' | 'assistant' | 'system' | 'tool';
+export type Message = Omit<IListMessagesResult, 'role' | 'toolCalls'> & {
+  role: z.infer<typeof MessageRole>;
   toolCalls: ToolCall[] | null;
 };
+
+/**
+ * A row of any query returning a message's columns, as a Message. Assumes
+ * what the table's constraints guarantee: messages_role_known (role is one of
+ * MESSAGE_ROLES) and messages_tool_calls_shape (tool_calls is null or an array
+ * of {id, name, arguments}, the shape of ToolCalls).
+ */
+export function toMessage(row: IListMessagesResult): Message {
+  const { role } = row;
+  if (!(MESSAGE_ROLES as readonly string[]).includes(role)) {
+    throw new InternalError(`message ${row.id} has role ${JSON.stringify(role)}, which messages_role_known refuses`);
+  }
+  return row as Message;
+}
 
 const messageId = { id: Id.optional() };
 
@@ -37,8 +52,7 @@ const Turn = z.array(NewMessage).min(1, 'a turn needs at least one message').max
 
 export const HistoryOptions = z.strictObject({
   limit: z.number().int().min(1).max(LIMITS.historyPage.maxLimit).default(LIMITS.historyPage.defaultLimit),
-  // Refused when empty, like the list cursors: "" is not "the newest page".
-  before: z.string().min(1).max(256).optional(),
+  before: HistoryCursor.optional(),
 });
 export type HistoryOptions = z.input<typeof HistoryOptions>;
 
@@ -60,15 +74,11 @@ export interface SearchHit {
   rank: number;
 }
 
-const LAST_SEQ = '9223372036854775807';
+export function messagesRepository(db: QueryRunner) {
+  const { userId } = db;
 
-function asMessage(row: q.IListMessagesResult): Message {
-  return row as Message;
-}
-
-export function messagesRepository(session: Session, userId: string) {
   async function requireConversation(conversationId: string): Promise<void> {
-    await session.one('GetConversation', cq.getConversation, { id: conversationId }, 'conversation', conversationId);
+    await db.one(conversationQueries.getConversation, { id: conversationId }, { notFound: ['conversation', conversationId] });
   }
 
   async function appendTurn(rawConversationId: string, rawMessages: NewMessage[]): Promise<Message[]> {
@@ -81,13 +91,8 @@ export function messagesRepository(session: Session, userId: string) {
       toolCalls: message.role === 'assistant' ? (message.toolCalls ?? null) : null,
       toolCallId: message.role === 'tool' ? message.toolCallId : null,
     }));
-    const rows = await session.many(
-      'AppendMessages',
-      q.appendMessages,
-      { conversationId, messages: JSON.stringify(payload) },
-      'conversation',
-    );
-    return rows.map(asMessage).sort((a, b) => compareSeq(a.seq, b.seq));
+    const rows = await db.many(q.appendMessages, { conversationId, messages: JSON.stringify(payload) }, { notFound: ['conversation'] });
+    return rows.map(toMessage).sort((a, b) => compareSeq(a.seq, b.seq));
   }
 
   return {
@@ -106,8 +111,8 @@ export function messagesRepository(session: Session, userId: string) {
       const options = parseInput(HistoryOptions, rawOptions, 'history options');
       const beforeSeq = options.before
         ? (decodeCursor(`history:${conversationId}`, options.before, ['integer'])[0] as string)
-        : LAST_SEQ;
-      const newestFirst = await session.many('ListRecentMessages', q.listRecentMessages, {
+        : MAX_BIGINT;
+      const newestFirst = await db.many(q.listRecentMessages, {
         userId,
         conversationId,
         beforeSeq,
@@ -119,19 +124,19 @@ export function messagesRepository(session: Session, userId: string) {
         return { items: [], before: null };
       }
       let hasOlder = newestFirst.length > options.limit;
-      const items = newestFirst.slice(0, options.limit).reverse().map(asMessage);
+      const items = newestFirst.slice(0, options.limit).reverse().map(toMessage);
       const first = items[0]!;
       if (first.role === 'tool') {
-        const start = await session.maybeOne('GetTurnStart', q.getTurnStart, { userId, conversationId, seq: first.seq });
+        const start = await db.maybeOne(q.getTurnStart, { userId, conversationId, seq: first.seq });
         if (start) {
-          const earlier = await session.many('ListMessagesBetween', q.listMessagesBetween, {
+          const earlier = await db.many(q.listMessagesBetween, {
             userId,
             conversationId,
             fromSeq: start.seq,
             toSeq: first.seq,
           });
-          items.unshift(...earlier.map(asMessage));
-          const older = await session.many('ListRecentMessages', q.listRecentMessages, {
+          items.unshift(...earlier.map(toMessage));
+          const older = await db.many(q.listRecentMessages, {
             userId,
             conversationId,
             beforeSeq: start.seq,
@@ -149,22 +154,22 @@ export function messagesRepository(session: Session, userId: string) {
     /** Every message of the conversation, oldest first. */
     async all(rawConversationId: string): Promise<Message[]> {
       const conversationId = parseInput(Id, rawConversationId, 'conversation id');
-      const rows = await session.many('ListMessages', q.listMessages, { userId, conversationId });
+      const rows = await db.many(q.listMessages, { userId, conversationId });
       if (rows.length === 0) await requireConversation(conversationId);
-      return rows.map(asMessage);
+      return rows.map(toMessage);
     },
 
     /** Full-text search over the current user's messages, best match first. */
     async search(rawQuery: string, rawOptions: SearchOptions = {}): Promise<SearchHit[]> {
       const query = parseInput(storableSearchText, rawQuery, 'search query');
       const options = parseInput(SearchOptions, rawOptions, 'search options');
-      const rows = await session.many('SearchMessages', q.searchMessages, {
+      const rows = await db.many(q.searchMessages, {
         userId,
         query,
         conversationId: options.conversationId ?? null,
         limit: options.limit,
       });
-      return rows.map(({ rank, ...message }) => ({ message: asMessage(message), rank: Number(rank) }));
+      return rows.map(({ rank, ...message }) => ({ message: toMessage(message), rank: Number(rank) }));
     },
   };
 }

@@ -1,17 +1,15 @@
 /**
  * tx.users: the current user's own row, its erasure and its data export.
  */
-import type { Session } from '../session.js';
-import * as q from '../queries/users.queries.js';
-import * as tq from '../queries/tasks.queries.js';
-import * as cq from '../queries/conversations.queries.js';
-import * as mq from '../queries/messages.queries.js';
+import type { QueryRunner } from '../query-runner.js';
+import type { IGetUserResult } from '../queries/users.queries.js';
+import { conversationQueries, messageQueries, taskQueries, userQueries as q } from './queries.js';
 import type { Task } from './tasks.js';
-import type { Conversation } from './conversations.js';
-import type { Message } from './messages.js';
+import { toConversation, type Conversation } from './conversations.js';
+import { toMessage, type Message } from './messages.js';
 
 /** The current user's row (the generated row type of GetUser). */
-export type User = q.IGetUserResult;
+export type User = IGetUserResult;
 
 /** Everything a user owns, as one JSON-serialisable document (data portability). */
 export interface UserExport {
@@ -22,30 +20,33 @@ export interface UserExport {
   conversations: (Conversation & { messages: Message[] })[];
 }
 
-export function usersRepository(session: Session, userId: string) {
+export function usersRepository(db: QueryRunner) {
+  const { userId } = db;
+  const missingUser = { notFound: ['user', userId] } as const;
+
   return {
     /** Creates the current user's row if missing; idempotent. */
     async ensure(): Promise<User> {
-      const created = await session.maybeOne('EnsureUser', q.ensureUser, undefined);
-      return created ?? session.one('GetUser', q.getUser, undefined, 'user', userId);
+      const created = await db.maybeOne(q.ensureUser, undefined);
+      return created ?? db.one(q.getUser, undefined, missingUser);
     },
 
     /** The current user's row; NotFoundError until ensure() created it. */
     async get(): Promise<User> {
-      return session.one('GetUser', q.getUser, undefined, 'user', userId);
+      return db.one(q.getUser, undefined, missingUser);
     },
 
     /** Erases the user and, by cascade, every task, conversation and message they own. */
     async delete(): Promise<void> {
-      await session.one('DeleteUser', q.deleteUser, undefined, 'user', userId);
+      await db.one(q.deleteUser, undefined, missingUser);
     },
 
     /** All of the user's data as one document. */
     async export(): Promise<UserExport> {
-      const user = await session.one('GetUser', q.getUser, undefined, 'user', userId);
-      const tasks = await session.many('ExportTasks', tq.exportTasks, { userId });
-      const conversations = (await session.many('ExportConversations', cq.exportConversations, { userId })) as Conversation[];
-      const messages = (await session.many('ExportMessages', mq.exportMessages, { userId })) as Message[];
+      const user = await db.one(q.getUser, undefined, missingUser);
+      const tasks = await db.many(taskQueries.exportTasks, { userId });
+      const conversations = (await db.many(conversationQueries.exportConversations, { userId })).map(toConversation);
+      const messages = (await db.many(messageQueries.exportMessages, { userId })).map(toMessage);
       const byConversation = new Map<string, Message[]>();
       for (const message of messages) {
         const list = byConversation.get(message.conversationId);

@@ -5,7 +5,8 @@
  * user_id, forging the setting. Not part of the public API.
  */
 import type pg from 'pg';
-import { DEFAULT_APP_ROLE, transactionPrologue } from '../../src/store.js';
+import { DEFAULT_APP_ROLE } from '../../src/store.js';
+import { transactionPrologue } from '../../src/transaction.js';
 
 export async function asUser<T>(pool: pg.Pool, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import { PreparedQuery } from '@pgtyped/runtime';
-import { DEFAULT_APP_ROLE, transactionPrologue } from '../../src/store.js';
+import { DEFAULT_APP_ROLE } from '../../src/store.js';
+import { transactionPrologue } from '../../src/transaction.js';
 import { packageRoot } from '../../src/paths.js';
 import type { Store } from '../../src/index.js';
 
@@ -148,8 +149,3 @@ export async function seedVictim(store: Store, userId: string): Promise<Victim> 
     };
   });
 }
-
-/** The largest uuid, the first keyset cursor of a newest-first list. */
-export const MAX_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-export const LAST_SEQ = '9223372036854775807';

@@ -1,0 +1,20 @@
+/**
+ * A query carries its own name: the names the repositories report (onQuery,
+ * error messages) are derived from pgtyped's exports, and must be exactly the
+ * @name of each statement in sql/, all of them and nothing else.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { listNamedQueries } from './helpers/security.js';
+import { conversationQueries, messageQueries, taskQueries, userQueries } from '../src/repositories/queries.js';
+
+test('every @name of sql/ is a named query of the repositories under that name, and there are no others', () => {
+  const derived = [conversationQueries, messageQueries, taskQueries, userQueries]
+    .flatMap((set) => Object.entries(set).map(([exportName, named]) => ({ exportName, name: named.name })))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const inSql = listNamedQueries()
+    .map(({ exportName, name }) => ({ exportName, name }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  assert.ok(inSql.length >= 20, `found ${inSql.length} named queries in sql/`);
+  assert.deepEqual(derived, inSql);
+});
