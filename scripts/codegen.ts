@@ -1,7 +1,7 @@
 /**
  * npm run codegen: compiles sql/*.sql into src/queries/*.queries.ts with
  * pgtyped. pgtyped needs a database with the schema, so this migrates one:
- * CODEGEN_DATABASE_URL when set, otherwise a throwaway embedded PostgreSQL.
+ * TCDB_CODEGEN_DATABASE_URL when set, otherwise a throwaway embedded PostgreSQL.
  * pgtyped exits 0 even when a query fails to compile, so its output is read
  * and any "Error in query" fails the run.
  */
@@ -31,7 +31,7 @@ async function runPgtyped(url: string): Promise<void> {
 
 async function main(): Promise<void> {
   let server: RunningServer | undefined;
-  let url = process.env.CODEGEN_DATABASE_URL;
+  let url = process.env.TCDB_CODEGEN_DATABASE_URL;
   try {
     if (!url) {
       server = await startThrowawayServer();

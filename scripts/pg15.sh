@@ -4,20 +4,20 @@
 #
 # Starts a throwaway PostgreSQL 15 in a temporary folder, on a free loopback
 # port, with a random password for its `postgres` superuser (scram-sha-256,
-# TCP on 127.0.0.1 only), runs `npm test` with TEST_DATABASE_URL pointing at it
-# (TEST_PGBOUNCER and the other test variables pass through), then stops it,
+# TCP on 127.0.0.1 only), runs `npm test` with TCDB_TEST_DATABASE_URL pointing at it
+# (TCDB_TEST_PGBOUNCER and the other test variables pass through), then stops it,
 # deletes the folder and exits with npm test's exit code.
 #
 # PostgreSQL refuses to run as root: when we are root, the server runs as the
-# `postgres` OS user (created by Debian's postgresql-common). PG15_BIN
+# `postgres` OS user (created by Debian's postgresql-common). TCDB_PG15_BIN
 # overrides where the binaries are.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-bin=${PG15_BIN:-/usr/lib/postgresql/15/bin}
+bin=${TCDB_PG15_BIN:-/usr/lib/postgresql/15/bin}
 
 if [[ ! -x "$bin/postgres" || ! -x "$bin/initdb" || ! -x "$bin/pg_ctl" ]]; then
-  echo "pg15: PostgreSQL 15 is not installed in $bin (Debian: apt-get install -y postgresql-15; or set PG15_BIN)" >&2
+  echo "pg15: PostgreSQL 15 is not installed in $bin (Debian: apt-get install -y postgresql-15; or set TCDB_PG15_BIN)" >&2
   exit 1
 fi
 
@@ -88,7 +88,7 @@ fi
 echo "# pg15: $("$bin/postgres" --version) on 127.0.0.1:$port (data in $data)"
 
 set +e
-(cd "$root" && TEST_DATABASE_URL="postgres://postgres:$password@127.0.0.1:$port/postgres" npm test -- "$@")
+(cd "$root" && TCDB_TEST_DATABASE_URL="postgres://postgres:$password@127.0.0.1:$port/postgres" npm test -- "$@")
 code=$?
 set -e
 exit "$code"

@@ -1,7 +1,7 @@
 /**
  * A throwaway PgBouncer in transaction pooling mode in front of a PostgreSQL
  * server, on loopback, for the tests (scripts/run-tests.ts with
- * TEST_PGBOUNCER=1) and by hand:
+ * TCDB_TEST_PGBOUNCER=1) and by hand:
  *
  *   PGPASSWORD=postgres tsx scripts/pgbouncer.ts --host 127.0.0.1 --port 5432 --user postgres [--pool-size 2]
  *
@@ -40,7 +40,7 @@ export interface PgBouncerOptions {
   maxClientConn?: number;
   /** The port to listen on (default: a free one). */
   listenPort?: number;
-  /** The pgbouncer executable (default: PGBOUNCER_BIN, then pgbouncer on PATH or /usr/sbin/pgbouncer). */
+  /** The pgbouncer executable (default: TCDB_PGBOUNCER_BIN, then pgbouncer on PATH or /usr/sbin/pgbouncer). */
   bin?: string;
 }
 
@@ -71,7 +71,7 @@ export function pgbouncerInstalled(): boolean {
 }
 
 function findBinary(explicit?: string): string {
-  const candidates = [explicit, process.env.PGBOUNCER_BIN];
+  const candidates = [explicit, process.env.TCDB_PGBOUNCER_BIN];
   for (const candidate of candidates) if (candidate) return candidate;
   for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin']) {
     if (!dir) continue;
@@ -84,7 +84,7 @@ function findBinary(explicit?: string): string {
     }
   }
   throw new Error(
-    'pgbouncer is not installed (looked on PATH and in /usr/sbin). On Debian: apt-get install -y pgbouncer; or set PGBOUNCER_BIN.',
+    'pgbouncer is not installed (looked on PATH and in /usr/sbin). On Debian: apt-get install -y pgbouncer; or set TCDB_PGBOUNCER_BIN.',
   );
 }
 

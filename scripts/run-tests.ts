@@ -1,7 +1,7 @@
 /**
  * npm test [-- <test files>]: runs the suite against a real PostgreSQL.
  *
- * Without TEST_DATABASE_URL it starts a throwaway embedded PostgreSQL; with it,
+ * Without TCDB_TEST_DATABASE_URL it starts a throwaway embedded PostgreSQL; with it,
  * it uses that server (its user must be able to create databases and roles).
  * Either way it migrates one template database, and every test file clones a
  * fresh database from it (test/helpers/db.ts), so files run in parallel
@@ -10,10 +10,10 @@
  *
  * When pgbouncer is installed (.ci/run installs Debian's), it also starts a
  * PgBouncer in transaction mode in front of that server (scripts/pgbouncer.ts;
- * pool size TEST_PGBOUNCER_POOL_SIZE, default 2) and gives the test files its
+ * pool size TCDB_TEST_PGBOUNCER_POOL_SIZE, default 2) and gives the test files its
  * address as TCDB_TEST_PGBOUNCER_URL (test/helpers/pgbouncer.ts).
- * TEST_PGBOUNCER=1 requires it (failing when pgbouncer is missing),
- * TEST_PGBOUNCER=0 turns it off.
+ * TCDB_TEST_PGBOUNCER=1 requires it (failing when pgbouncer is missing),
+ * TCDB_TEST_PGBOUNCER=0 turns it off.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
 
   let server: RunningServer | undefined;
   let bouncer: RunningPgBouncer | undefined;
-  let adminUrl = process.env.TEST_DATABASE_URL?.trim();
+  let adminUrl = process.env.TCDB_TEST_DATABASE_URL?.trim();
   if (!adminUrl) {
     server = await startThrowawayServer();
     adminUrl = server.url;
@@ -57,7 +57,7 @@ async function main(): Promise<number> {
   await admin.connect();
   try {
     const version = await admin.query<{ server_version: string }>('show server_version');
-    console.log(`# PostgreSQL ${version.rows[0]?.server_version} (${server ? 'embedded, throwaway' : 'TEST_DATABASE_URL'})`);
+    console.log(`# PostgreSQL ${version.rows[0]?.server_version} (${server ? 'embedded, throwaway' : 'TCDB_TEST_DATABASE_URL'})`);
     await admin.query(`drop database if exists ${template}`);
     await admin.query(`create database ${template}`);
     const templateClient = new pg.Client({ connectionString: withDatabase(adminUrl, template) });
@@ -69,17 +69,17 @@ async function main(): Promise<number> {
     }
 
     const pgbouncerEnv: Record<string, string> = {};
-    const wanted = (process.env.TEST_PGBOUNCER ?? 'auto').toLowerCase();
+    const wanted = (process.env.TCDB_TEST_PGBOUNCER ?? 'auto').toLowerCase();
     const usePgBouncer = /^(1|true|yes)$/.test(wanted) || (wanted === 'auto' && pgbouncerInstalled());
     if (usePgBouncer) {
-      const poolSize = Number(process.env.TEST_PGBOUNCER_POOL_SIZE ?? 2);
+      const poolSize = Number(process.env.TCDB_TEST_PGBOUNCER_POOL_SIZE ?? 2);
       bouncer = await startPgBouncer({ ...optionsFromUrl(adminUrl), poolSize });
       console.log(`# ${bouncer.version} in transaction mode on 127.0.0.1:${bouncer.port}, ${poolSize} server connection(s) per pool`);
       pgbouncerEnv.TCDB_TEST_PGBOUNCER_URL = bouncer.url('postgres');
       pgbouncerEnv.TCDB_TEST_PGBOUNCER_POOL_SIZE = String(poolSize);
     }
 
-    const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+    const concurrency = process.env.TCDB_TEST_CONCURRENCY ?? '2';
     const child = spawn(
       process.execPath,
       // A hung test fails after 3 minutes instead of eating CI's time.

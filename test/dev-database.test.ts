@@ -39,7 +39,7 @@ async function migrateCli(args: string[], env: NodeJS.ProcessEnv) {
 
 test('without DATABASE_URL the development database starts, and a second start reuses its data', async () => {
   const dataDir = tempDataDir();
-  const env = { TODO_CHAT_DB_DEV_PORT: String(await freePort()), TODO_CHAT_DB_DEV_DATA_DIR: dataDir };
+  const env = { TCDB_DEV_PORT: String(await freePort()), TCDB_DEV_DATA_DIR: dataDir };
   try {
     const first = await migrateCli([], env);
     assert.equal(first.code, 0, first.stderr);
@@ -61,10 +61,10 @@ test('a port already in use gives a clear message, not a hang', async () => {
   const port = (squatter.address() as net.AddressInfo).port;
   const dataDir = tempDataDir();
   try {
-    const result = await migrateCli(['status'], { TODO_CHAT_DB_DEV_PORT: String(port), TODO_CHAT_DB_DEV_DATA_DIR: dataDir });
+    const result = await migrateCli(['status'], { TCDB_DEV_PORT: String(port), TCDB_DEV_DATA_DIR: dataDir });
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, new RegExp(`port ${port} is already in use by another program`));
-    assert.match(result.stderr, /TODO_CHAT_DB_DEV_PORT/);
+    assert.match(result.stderr, /TCDB_DEV_PORT/);
   } finally {
     squatter.close();
     fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });

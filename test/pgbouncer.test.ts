@@ -9,7 +9,7 @@
  * - the isolation promises hold through it,
  * - every repository operation works through it.
  *
- * Runs when scripts/run-tests.ts started PgBouncer (TEST_PGBOUNCER=1, as
+ * Runs when scripts/run-tests.ts started PgBouncer (TCDB_TEST_PGBOUNCER=1, as
  * .ci/run does); otherwise skips, saying so. Under CI it never skips.
  */
 import assert from 'node:assert/strict';

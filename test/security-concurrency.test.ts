@@ -8,7 +8,7 @@
  * every user's rows (read as superuser, and through users.export) must be
  * exactly their model: nothing missing, nothing extra, nothing of anyone else.
  *
- * The mix is random but reproducible: CONCURRENCY_SEED=<n> replays a run (the
+ * The mix is random but reproducible: TCDB_CONCURRENCY_SEED=<n> replays a run (the
  * seed is printed).
  */
 import assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ import { NotFoundError, type Store, type Transaction } from '../src/index.js';
 const USERS = 100;
 const STEPS = 14;
 const POOL_SIZE = 10;
-const seed = Number(process.env.CONCURRENCY_SEED ?? crypto.randomInt(2 ** 31));
+const seed = Number(process.env.TCDB_CONCURRENCY_SEED ?? crypto.randomInt(2 ** 31));
 
 let db: TestDatabase;
 let store: Store;

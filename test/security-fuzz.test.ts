@@ -30,14 +30,14 @@ let store: Store;
 let victim: Victim;
 let victimAtStart: unknown;
 
-/** Seeds for reproducibility: FUZZ_SEED=<n> to replay a failure that fast-check reports. */
-const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
-/** fc.assert with numRuns (times FUZZ_RUNS_SCALE) and the failure report cut short: a 64 KiB counterexample would flood the log. */
+/** Seeds for reproducibility: TCDB_FUZZ_SEED=<n> to replay a failure that fast-check reports. */
+const seed = process.env.TCDB_FUZZ_SEED ? Number(process.env.TCDB_FUZZ_SEED) : undefined;
+/** fc.assert with numRuns (times TCDB_FUZZ_RUNS_SCALE) and the failure report cut short: a 64 KiB counterexample would flood the log. */
 async function check<Ts>(property: fc.IAsyncProperty<Ts>, numRuns: number): Promise<void> {
   tally.stored = 0;
   tally.refused = 0;
   try {
-    await fc.assert(property, { numRuns: Math.ceil(Number(process.env.FUZZ_RUNS_SCALE ?? 1) * numRuns), ...(seed === undefined ? {} : { seed }) });
+    await fc.assert(property, { numRuns: Math.ceil(Number(process.env.TCDB_FUZZ_RUNS_SCALE ?? 1) * numRuns), ...(seed === undefined ? {} : { seed }) });
   } catch (error) {
     const failure = error as Error;
     if (failure.message.length > 4000) {

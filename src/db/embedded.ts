@@ -27,8 +27,8 @@ const DEV_USER = 'postgres';
 // A local-only default for a database that listens on localhost; production comes from DATABASE_URL.
 const DEV_PASSWORD = 'postgres';
 
-export const DEV_PORT = Number(process.env.TODO_CHAT_DB_DEV_PORT ?? 54329);
-export const DEV_DATA_DIR = process.env.TODO_CHAT_DB_DEV_DATA_DIR ?? path.join(packageRoot, '.data', 'dev-postgres');
+export const DEV_PORT = Number(process.env.TCDB_DEV_PORT ?? 54329);
+export const DEV_DATA_DIR = process.env.TCDB_DEV_DATA_DIR ?? path.join(packageRoot, '.data', 'dev-postgres');
 export const DEV_DATABASE = 'todo_chat_db';
 
 function serverUrl(port: number, database = 'postgres'): string {
@@ -112,7 +112,7 @@ export async function startDevServer(): Promise<RunningServer> {
     }
     throw new Error(
       `port ${DEV_PORT} is already in use by another program, so the local development PostgreSQL cannot start there. ` +
-        `Stop that program, choose another port with TODO_CHAT_DB_DEV_PORT=<port>, or point DATABASE_URL at a server.`,
+        `Stop that program, choose another port with TCDB_DEV_PORT=<port>, or point DATABASE_URL at a server.`,
     );
   }
   return start({ dataDir: DEV_DATA_DIR, port: DEV_PORT, persistent: true, flags: [] });

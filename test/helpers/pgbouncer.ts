@@ -1,6 +1,6 @@
 /**
  * The PgBouncer (transaction pooling mode) that scripts/run-tests.ts starts in
- * front of the test server when pgbouncer is installed (or TEST_PGBOUNCER=1
+ * front of the test server when pgbouncer is installed (or TCDB_TEST_PGBOUNCER=1
  * demands it), for tests that must prove
  * the library works behind a transaction-mode pooler.
  *
@@ -17,14 +17,14 @@ export function pgbouncerSkipReason(): string | undefined {
   if (process.env[ENV_URL]) return undefined;
   const reason = 'PgBouncer not started: npm test starts it when pgbouncer is installed (Debian: apt-get install -y pgbouncer; .ci/run does)';
   if (/^(1|true)$/i.test(process.env.CI ?? '')) {
-    throw new Error(`${reason}. Under CI the PgBouncer tests must run, not skip (.ci/run sets TEST_PGBOUNCER=1).`);
+    throw new Error(`${reason}. Under CI the PgBouncer tests must run, not skip (.ci/run sets TCDB_TEST_PGBOUNCER=1).`);
   }
   return reason;
 }
 
 function baseUrl(): URL {
   const value = process.env[ENV_URL];
-  if (!value) throw new Error(`${ENV_URL} is not set: run the tests with TEST_PGBOUNCER=1 npm test`);
+  if (!value) throw new Error(`${ENV_URL} is not set: run the tests with TCDB_TEST_PGBOUNCER=1 npm test`);
   return new URL(value);
 }
 
