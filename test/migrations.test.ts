@@ -7,12 +7,12 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { createEmptyDatabase, createTestDatabase } from './helpers/db.js';
 import { snapshotCatalog } from './helpers/catalog.js';
-import { createMigration, listMigrationFiles, migrateDown, migrateUp, status } from '../src/migrator.js';
+import { createMigration, listMigrationFiles, migrateDown, migrateUp, migrationStatus } from '../src/migrate/index.js';
 import { MigrationError } from '../src/errors.js';
 import { migrationsDir, packageRoot } from '../src/paths.js';
 
 const run = promisify(execFile);
-const files = listMigrationFiles();
+const files = await listMigrationFiles();
 
 async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -83,12 +83,12 @@ describe('migrations', () => {
         const before = await snapshotCatalog(client);
         fs.copyFileSync(file.path, path.join(dir, file.fileName));
         fs.copyFileSync(file.downPath, path.join(dir, 'down', file.fileName));
-        await migrateUp(client, () => undefined, { dir });
+        await migrateUp(client, { dir });
         const after = await snapshotCatalog(client);
         assert.notDeepEqual(after, before, `${file.fileName} changes the schema`);
-        await migrateDown(client, 1, () => undefined, { dir });
+        await migrateDown(client, 1, { dir });
         assert.deepEqual(await snapshotCatalog(client), before, `${file.fileName} is reverted exactly by its down file`);
-        await migrateUp(client, () => undefined, { dir });
+        await migrateUp(client, { dir });
         assert.deepEqual(await snapshotCatalog(client), after, `${file.fileName} applies again after its down`);
       }
     } finally {
@@ -104,13 +104,13 @@ describe('migrations', () => {
     fs.writeFileSync(path.join(dir, 'down', `${next}_broken.sql`), '-- down\ndrop table app.broken;\n');
     const client = await db.admin.connect();
     try {
-      await assert.rejects(migrateUp(client, () => undefined, { dir }), (error: unknown) => {
+      await assert.rejects(migrateUp(client, { dir }), (error: unknown) => {
         assert.ok(error instanceof MigrationError);
         assert.equal(error.file, `${next}_broken.sql`);
         assert.match(error.message, new RegExp(`${next}_broken\\.sql.*division by zero`));
         return true;
       });
-      const report = await status(client, { dir });
+      const report = await migrationStatus(client, { dir });
       assert.equal(report.applied.length, files.length, 'the migrations before it stay applied');
       assert.deepEqual(report.pending.map((f) => f.fileName), [`${next}_broken.sql`]);
       const broken = await client.query("select to_regclass('app.broken') as t");
@@ -132,14 +132,14 @@ describe('migrations', () => {
     }
   });
 
-  test('create scaffolds the next numbered up/down pair', () => {
+  test('create scaffolds the next numbered up/down pair', async () => {
     const dir = copyMigrations();
     const created = createMigration('Add task due date!', dir);
     const expected = `${String(files.length + 1).padStart(4, '0')}_add_task_due_date.sql`;
     assert.equal(path.basename(created.up), expected);
     assert.equal(created.down, path.join(dir, 'down', expected));
     assert.match(fs.readFileSync(created.up, 'utf8'), /^-- \d{4}_add_task_due_date\n-- purpose:/);
-    assert.equal(listMigrationFiles(dir, path.join(dir, 'down')).length, files.length + 1);
+    assert.equal((await listMigrationFiles(dir)).length, files.length + 1);
     assert.throws(() => createMigration('   ', dir), MigrationError);
   });
 });
