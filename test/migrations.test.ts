@@ -132,6 +132,98 @@ describe('migrations', () => {
     }
   });
 
+  test('three concurrent up runs apply each migration exactly once', async () => {
+    const db = await createEmptyDatabase();
+    const clients = await Promise.all([db.admin.connect(), db.admin.connect(), db.admin.connect()]);
+    try {
+      const runs = await Promise.all(clients.map((client) => migrateUp(client)));
+      assert.deepEqual(
+        runs.flat().map((r) => r.fileName).sort(),
+        files.map((f) => f.fileName),
+      );
+      const rows = await clients[0]!.query('select id from public.migrations where id > 0 order by id');
+      assert.deepEqual(rows.rows.map((row) => row.id), files.map((f) => f.id));
+    } finally {
+      for (const client of clients) client.release();
+    }
+  });
+
+  test('status waits for a running up, and gives up after lockWaitMs naming the lock', async () => {
+    const db = await createTestDatabase();
+    const dir = copyMigrations();
+    const next = `${String(files.length + 1).padStart(4, '0')}_slow.sql`;
+    fs.writeFileSync(path.join(dir, next), '-- slow\nselect pg_sleep(1);\n');
+    fs.writeFileSync(path.join(dir, 'down', next), '-- down\nselect 1;\n');
+    const upClient = await db.admin.connect();
+    const other = await db.admin.connect();
+    try {
+      const pid = (await upClient.query('select pg_backend_pid() as pid')).rows[0].pid;
+      const up = migrateUp(upClient, { dir });
+      for (;;) {
+        const sleeping = await other.query("select 1 from pg_stat_activity where pid = $1 and query like '%pg_sleep%' and state = 'active'", [pid]);
+        if (sleeping.rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await assert.rejects(migrationStatus(other, { dir, lockWaitMs: 100 }), (error: unknown) => {
+        assert.ok(error instanceof MigrationError);
+        assert.match(error.message, /another migration run holds the migration lock/);
+        return true;
+      });
+      const report = await migrationStatus(other, { dir });
+      assert.deepEqual(report.pending, [], 'status reports the up once it has ended');
+      assert.equal(report.applied.length, files.length + 1);
+      assert.deepEqual((await up).map((r) => r.fileName), [next]);
+    } finally {
+      upClient.release();
+      other.release();
+    }
+  });
+
+  test('a down file marked `-- todo-chat-db: no-transaction` runs outside a transaction; unmarked, it fails and stays applied', async () => {
+    const db = await createTestDatabase();
+    const dir = copyMigrations();
+    const next = `${String(files.length + 1).padStart(4, '0')}_index_title.sql`;
+    fs.writeFileSync(path.join(dir, next), '-- postgres-migrations disable-transaction\ncreate index concurrently tasks_title_x on app.tasks (title);\n');
+    const down = path.join(dir, 'down', next);
+    const client = await db.admin.connect();
+    try {
+      fs.writeFileSync(down, '-- down\ndrop index concurrently app.tasks_title_x;\n');
+      await migrateUp(client, { dir });
+      await assert.rejects(migrateDown(client, 1, { dir }), (error: unknown) => {
+        assert.ok(error instanceof MigrationError);
+        assert.equal(error.file, `down/${next}`);
+        assert.match(error.message, /cannot run inside a transaction block/);
+        return true;
+      });
+      assert.deepEqual((await migrationStatus(client, { dir })).pending, [], 'the failed down left it applied');
+
+      fs.writeFileSync(down, '-- down\n-- todo-chat-db: no-transaction\ndrop index concurrently app.tasks_title_x;\n');
+      assert.deepEqual((await migrateDown(client, 1, { dir })).map((r) => r.fileName), [next]);
+      assert.equal((await client.query("select to_regclass('app.tasks_title_x') as i")).rows[0].i, null);
+      assert.deepEqual((await migrationStatus(client, { dir })).pending.map((f) => f.fileName), [next]);
+    } finally {
+      client.release();
+    }
+  });
+
+  test('lockTimeout applies to the statements of the migration files, and the session setting is restored', async () => {
+    const db = await createTestDatabase();
+    const dir = copyMigrations();
+    const next = `${String(files.length + 1).padStart(4, '0')}_seen.sql`;
+    fs.writeFileSync(path.join(dir, next), "-- seen\ncreate table app.seen as select current_setting('lock_timeout') as lock_timeout;\n");
+    fs.writeFileSync(path.join(dir, 'down', next), '-- down\ndrop table app.seen;\n');
+    const client = await db.admin.connect();
+    try {
+      await client.query("set lock_timeout = '7s'");
+      await migrateUp(client, { dir, lockTimeout: '1234ms' });
+      assert.deepEqual((await client.query('select lock_timeout from app.seen')).rows, [{ lock_timeout: '1234ms' }]);
+      assert.deepEqual((await client.query('show lock_timeout')).rows, [{ lock_timeout: '7s' }]);
+      await assert.rejects(migrateUp(client, { dir, lockTimeout: 'soon' }), MigrationError);
+    } finally {
+      client.release();
+    }
+  });
+
   test('create scaffolds the next numbered up/down pair', async () => {
     const dir = copyMigrations();
     const created = createMigration('Add task due date!', dir);
