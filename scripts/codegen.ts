@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import { startThrowawayServer, ensureDatabase, type RunningServer } from '../src/db/embedded.js';
-import { migrateUp } from '../src/migrator.js';
+import { migrateUp } from '../src/migrate/index.js';
 import { packageRoot } from '../src/paths.js';
 import { runMain } from '../src/cli/run-main.js';
 

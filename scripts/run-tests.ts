@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { startThrowawayServer, type RunningServer } from '../src/db/embedded.js';
-import { migrateUp } from '../src/migrator.js';
+import { migrateUp } from '../src/migrate/index.js';
 import { packageRoot } from '../src/paths.js';
 import { optionsFromUrl, pgbouncerInstalled, startPgBouncer, type RunningPgBouncer } from './pgbouncer.js';
 

@@ -4,7 +4,7 @@
  * outside any user context, and reads no user data.
  */
 import type pg from 'pg';
-import { pendingMigrations } from './migrator.js';
+import { pendingMigrations } from './migrate/index.js';
 
 export interface Health {
   ok: boolean;

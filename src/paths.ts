@@ -8,4 +8,3 @@ import { fileURLToPath } from 'node:url';
 
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const migrationsDir = path.join(packageRoot, 'migrations');
-export const downMigrationsDir = path.join(migrationsDir, 'down');

@@ -7,12 +7,12 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { createEmptyDatabase, createTestDatabase } from './helpers/db.js';
 import { snapshotCatalog } from './helpers/catalog.js';
-import { createMigration, listMigrationFiles, migrateDown, migrateUp, status } from '../src/migrator.js';
+import { createMigration, listMigrationFiles, migrateDown, migrateUp, migrationStatus } from '../src/migrate/index.js';
 import { MigrationError } from '../src/errors.js';
 import { migrationsDir, packageRoot } from '../src/paths.js';
 
 const run = promisify(execFile);
-const files = listMigrationFiles();
+const files = await listMigrationFiles();
 
 async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -83,12 +83,12 @@ describe('migrations', () => {
         const before = await snapshotCatalog(client);
         fs.copyFileSync(file.path, path.join(dir, file.fileName));
         fs.copyFileSync(file.downPath, path.join(dir, 'down', file.fileName));
-        await migrateUp(client, () => undefined, { dir });
+        await migrateUp(client, { dir });
         const after = await snapshotCatalog(client);
         assert.notDeepEqual(after, before, `${file.fileName} changes the schema`);
-        await migrateDown(client, 1, () => undefined, { dir });
+        await migrateDown(client, 1, { dir });
         assert.deepEqual(await snapshotCatalog(client), before, `${file.fileName} is reverted exactly by its down file`);
-        await migrateUp(client, () => undefined, { dir });
+        await migrateUp(client, { dir });
         assert.deepEqual(await snapshotCatalog(client), after, `${file.fileName} applies again after its down`);
       }
     } finally {
@@ -104,13 +104,13 @@ describe('migrations', () => {
     fs.writeFileSync(path.join(dir, 'down', `${next}_broken.sql`), '-- down\ndrop table app.broken;\n');
     const client = await db.admin.connect();
     try {
-      await assert.rejects(migrateUp(client, () => undefined, { dir }), (error: unknown) => {
+      await assert.rejects(migrateUp(client, { dir }), (error: unknown) => {
         assert.ok(error instanceof MigrationError);
         assert.equal(error.file, `${next}_broken.sql`);
         assert.match(error.message, new RegExp(`${next}_broken\\.sql.*division by zero`));
         return true;
       });
-      const report = await status(client, { dir });
+      const report = await migrationStatus(client, { dir });
       assert.equal(report.applied.length, files.length, 'the migrations before it stay applied');
       assert.deepEqual(report.pending.map((f) => f.fileName), [`${next}_broken.sql`]);
       const broken = await client.query("select to_regclass('app.broken') as t");
@@ -132,14 +132,106 @@ describe('migrations', () => {
     }
   });
 
-  test('create scaffolds the next numbered up/down pair', () => {
+  test('three concurrent up runs apply each migration exactly once', async () => {
+    const db = await createEmptyDatabase();
+    const clients = await Promise.all([db.admin.connect(), db.admin.connect(), db.admin.connect()]);
+    try {
+      const runs = await Promise.all(clients.map((client) => migrateUp(client)));
+      assert.deepEqual(
+        runs.flat().map((r) => r.fileName).sort(),
+        files.map((f) => f.fileName),
+      );
+      const rows = await clients[0]!.query('select id from public.migrations where id > 0 order by id');
+      assert.deepEqual(rows.rows.map((row) => row.id), files.map((f) => f.id));
+    } finally {
+      for (const client of clients) client.release();
+    }
+  });
+
+  test('status waits for a running up, and gives up after lockWaitMs naming the lock', async () => {
+    const db = await createTestDatabase();
+    const dir = copyMigrations();
+    const next = `${String(files.length + 1).padStart(4, '0')}_slow.sql`;
+    fs.writeFileSync(path.join(dir, next), '-- slow\nselect pg_sleep(1);\n');
+    fs.writeFileSync(path.join(dir, 'down', next), '-- down\nselect 1;\n');
+    const upClient = await db.admin.connect();
+    const other = await db.admin.connect();
+    try {
+      const pid = (await upClient.query('select pg_backend_pid() as pid')).rows[0].pid;
+      const up = migrateUp(upClient, { dir });
+      for (;;) {
+        const sleeping = await other.query("select 1 from pg_stat_activity where pid = $1 and query like '%pg_sleep%' and state = 'active'", [pid]);
+        if (sleeping.rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await assert.rejects(migrationStatus(other, { dir, lockWaitMs: 100 }), (error: unknown) => {
+        assert.ok(error instanceof MigrationError);
+        assert.match(error.message, /another migration run holds the migration lock/);
+        return true;
+      });
+      const report = await migrationStatus(other, { dir });
+      assert.deepEqual(report.pending, [], 'status reports the up once it has ended');
+      assert.equal(report.applied.length, files.length + 1);
+      assert.deepEqual((await up).map((r) => r.fileName), [next]);
+    } finally {
+      upClient.release();
+      other.release();
+    }
+  });
+
+  test('a down file marked `-- todo-chat-db: no-transaction` runs outside a transaction; unmarked, it fails and stays applied', async () => {
+    const db = await createTestDatabase();
+    const dir = copyMigrations();
+    const next = `${String(files.length + 1).padStart(4, '0')}_index_title.sql`;
+    fs.writeFileSync(path.join(dir, next), '-- postgres-migrations disable-transaction\ncreate index concurrently tasks_title_x on app.tasks (title);\n');
+    const down = path.join(dir, 'down', next);
+    const client = await db.admin.connect();
+    try {
+      fs.writeFileSync(down, '-- down\ndrop index concurrently app.tasks_title_x;\n');
+      await migrateUp(client, { dir });
+      await assert.rejects(migrateDown(client, 1, { dir }), (error: unknown) => {
+        assert.ok(error instanceof MigrationError);
+        assert.equal(error.file, `down/${next}`);
+        assert.match(error.message, /cannot run inside a transaction block/);
+        return true;
+      });
+      assert.deepEqual((await migrationStatus(client, { dir })).pending, [], 'the failed down left it applied');
+
+      fs.writeFileSync(down, '-- down\n-- todo-chat-db: no-transaction\ndrop index concurrently app.tasks_title_x;\n');
+      assert.deepEqual((await migrateDown(client, 1, { dir })).map((r) => r.fileName), [next]);
+      assert.equal((await client.query("select to_regclass('app.tasks_title_x') as i")).rows[0].i, null);
+      assert.deepEqual((await migrationStatus(client, { dir })).pending.map((f) => f.fileName), [next]);
+    } finally {
+      client.release();
+    }
+  });
+
+  test('lockTimeout applies to the statements of the migration files, and the session setting is restored', async () => {
+    const db = await createTestDatabase();
+    const dir = copyMigrations();
+    const next = `${String(files.length + 1).padStart(4, '0')}_seen.sql`;
+    fs.writeFileSync(path.join(dir, next), "-- seen\ncreate table app.seen as select current_setting('lock_timeout') as lock_timeout;\n");
+    fs.writeFileSync(path.join(dir, 'down', next), '-- down\ndrop table app.seen;\n');
+    const client = await db.admin.connect();
+    try {
+      await client.query("set lock_timeout = '7s'");
+      await migrateUp(client, { dir, lockTimeout: '1234ms' });
+      assert.deepEqual((await client.query('select lock_timeout from app.seen')).rows, [{ lock_timeout: '1234ms' }]);
+      assert.deepEqual((await client.query('show lock_timeout')).rows, [{ lock_timeout: '7s' }]);
+      await assert.rejects(migrateUp(client, { dir, lockTimeout: 'soon' }), MigrationError);
+    } finally {
+      client.release();
+    }
+  });
+
+  test('create scaffolds the next numbered up/down pair', async () => {
     const dir = copyMigrations();
     const created = createMigration('Add task due date!', dir);
     const expected = `${String(files.length + 1).padStart(4, '0')}_add_task_due_date.sql`;
     assert.equal(path.basename(created.up), expected);
     assert.equal(created.down, path.join(dir, 'down', expected));
     assert.match(fs.readFileSync(created.up, 'utf8'), /^-- \d{4}_add_task_due_date\n-- purpose:/);
-    assert.equal(listMigrationFiles(dir, path.join(dir, 'down')).length, files.length + 1);
+    assert.equal((await listMigrationFiles(dir)).length, files.length + 1);
     assert.throws(() => createMigration('   ', dir), MigrationError);
   });
 });

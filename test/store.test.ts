@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import pg from 'pg';
 import { createEmptyDatabase, createTestDatabase } from './helpers/db.js';
 import { createStore, ValidationError, ConflictError, type QueryEvent } from '../src/index.js';
-import { listMigrationFiles } from '../src/migrator.js';
+import { listMigrationFiles } from '../src/migrate/index.js';
 
 const db = await createTestDatabase();
 
@@ -116,12 +116,12 @@ describe('health', () => {
     assert.equal(health.ok, false);
     assert.ok(typeof health.latencyMs === 'number');
     assert.ok(health.serverVersion);
-    assert.deepEqual(health.pendingMigrations, listMigrationFiles().map((file) => file.fileName));
+    assert.deepEqual(health.pendingMigrations, (await listMigrationFiles()).map((file) => file.fileName));
   });
 
   test('one migration missing: that one is pending', async () => {
     const partial = await createTestDatabase();
-    const files = listMigrationFiles();
+    const files = await listMigrationFiles();
     const newest = files[files.length - 1]!;
     await partial.admin.query('delete from public.migrations where id = $1', [newest.id]);
     const health = await partial.store().health();

@@ -7,8 +7,8 @@
  */
 import path from 'node:path';
 import pg from 'pg';
-import { resolveTarget } from '../db/target.js';
-import { createMigration, migrateDown, migrateUp, status } from '../migrator.js';
+import { migrationOptionsFromEnv, resolveTarget } from '../db/target.js';
+import { createMigration, migrateDown, migrateUp, migrationStatus } from '../migrate/index.js';
 import { TodoChatDbError } from '../errors.js';
 
 const USAGE = `usage: npm run migrate -- [up | down [n] | status | create <name>]
@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`down needs a positive whole number, got ${JSON.stringify(rest[0])}`);
   }
 
+  const options = migrationOptionsFromEnv();
   const target = await resolveTarget();
   console.log(`database: ${target.description}`);
   const client = new pg.Client({ connectionString: target.url });
@@ -45,13 +46,13 @@ async function main(argv: string[]): Promise<void> {
   try {
     await client.connect();
     if (command === 'up') {
-      const applied = await migrateUp(client, (line) => console.log(line));
+      const applied = await migrateUp(client, { ...options, log: (line) => console.log(line) });
       console.log(applied.length === 0 ? 'nothing to apply: the database is up to date' : `applied ${applied.length} migration(s)`);
     } else if (command === 'down') {
-      const reverted = await migrateDown(client, count, (line) => console.log(line));
+      const reverted = await migrateDown(client, count, { ...options, log: (line) => console.log(line) });
       console.log(reverted.length === 0 ? 'nothing to revert: no migration is applied' : `reverted ${reverted.length} migration(s)`);
     } else {
-      const report = await status(client);
+      const report = await migrationStatus(client);
       for (const row of report.applied) {
         const note = row.fileName === undefined ? '  (FILE MISSING)' : row.changed ? '  (FILE CHANGED since applied)' : '';
         console.log(`applied  ${row.fileName ?? `${row.id}_${row.name}`}  ${row.executedAt.toISOString()}${note}`);

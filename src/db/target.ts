@@ -4,7 +4,7 @@
  * NODE_ENV=production, where a missing DATABASE_URL is a mistake).
  */
 import pg from 'pg';
-import { migrateUp } from '../migrator.js';
+import { migrateUp, type MigrateOptions } from '../migrate/index.js';
 import { DEV_DATABASE, ensureDatabase, startDevServer } from './embedded.js';
 
 export interface DatabaseTarget {
@@ -49,6 +49,16 @@ export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promi
 }
 
 /**
+ * What the commands that migrate take from the environment:
+ * TCDB_MIGRATION_LOCK_TIMEOUT, the lock_timeout of every migration statement
+ * (PostgreSQL interval text; the runner's default, 10s, when unset).
+ */
+export function migrationOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<MigrateOptions, 'lockTimeout'> {
+  const lockTimeout = env.TCDB_MIGRATION_LOCK_TIMEOUT?.trim();
+  return lockTimeout ? { lockTimeout } : {};
+}
+
+/**
  * The prologue of the commands that use the database (demo, seed): resolve
  * the target and print it, apply pending migrations, run fn with the
  * connection string, and release the target (stopping a server started for
@@ -62,7 +72,7 @@ export async function withMigratedTarget<T>(fn: (url: string) => Promise<T>, log
     client.on('error', () => undefined);
     await client.connect();
     try {
-      const applied = await migrateUp(client, log);
+      const applied = await migrateUp(client, { log, ...migrationOptionsFromEnv() });
       log(applied.length === 0 ? 'migrations: up to date' : `migrations: applied ${applied.length}`);
     } finally {
       await client.end();
