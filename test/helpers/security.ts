@@ -1,5 +1,5 @@
 /**
- * Test-only helpers for the security suites (test/security-*.test.ts): the
+ * Test-only helpers for the security suites (test/security/*.test.ts): the
  * named queries of sql/ and their generated PreparedQuery objects, a raw user
  * context that commits (so that an attack's effect is visible to a superuser
  * snapshot), snapshots of every row that does not belong to one user, and a

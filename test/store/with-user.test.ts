@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createTestDatabase, onCleanup, type TestDatabase } from './helpers/db.js';
+import { createTestDatabase, onCleanup, type TestDatabase } from '../helpers/db.js';
 import {
   UsageError,
   DatabaseUnavailableError,
@@ -16,7 +16,7 @@ import {
   ValidationError,
   createStore,
   type Store,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let db: TestDatabase;
 let store: Store;

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type pg from 'pg';
 import type { z } from 'zod';
-import { createTestDatabase } from './helpers/db.js';
-import { asUser } from './helpers/as-user.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { asUser } from '../helpers/as-user.js';
 import {
   ConversationStatus,
   ConversationTitle,
@@ -26,8 +26,8 @@ import {
   ToolName,
   ValidationError,
   type Transaction,
-} from '../src/index.js';
-import { TRIMMED_WHITESPACE } from '../src/limits.js';
+} from '../../src/index.js';
+import { TRIMMED_WHITESPACE } from '../../src/limits.js';
 
 const db = await createTestDatabase();
 const store = db.store();

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createTestDatabase, onCleanup, urlFor, type TestDatabase } from './helpers/db.js';
-import { asAppRoleWithoutUser, asUser, tryStatement } from './helpers/as-user.js';
-import { NotFoundError, createStore, type Store } from '../src/index.js';
+import { createTestDatabase, onCleanup, urlFor, type TestDatabase } from '../helpers/db.js';
+import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/as-user.js';
+import { NotFoundError, createStore, type Store } from '../../src/index.js';
 
 const TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;
 

@@ -18,13 +18,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createTestDatabase } from './helpers/db.js';
-import { asUser } from './helpers/as-user.js';
-import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from './helpers/rows.js';
-import * as tq from '../src/queries/tasks.queries.js';
-import * as cq from '../src/queries/conversations.queries.js';
-import * as mq from '../src/queries/messages.queries.js';
-import { MAX_UUID } from '../src/repositories/pagination.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { asUser } from '../helpers/as-user.js';
+import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from '../helpers/rows.js';
+import * as tq from '../../src/queries/tasks.queries.js';
+import * as cq from '../../src/queries/conversations.queries.js';
+import * as mq from '../../src/queries/messages.queries.js';
+import { MAX_UUID } from '../../src/repositories/pagination.js';
 
 const db = await createTestDatabase();
 const [heavy, ...ordinary] = await db.createUsers(2001);

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { createEmptyDatabase, createTestDatabase } from './helpers/db.js';
-import { createStore, ValidationError, ConflictError, type QueryEvent } from '../src/index.js';
-import { listMigrationFiles } from '../src/migrate/index.js';
+import { createEmptyDatabase, createTestDatabase } from '../helpers/db.js';
+import { createStore, ValidationError, ConflictError, type QueryEvent } from '../../src/index.js';
+import { listMigrationFiles } from '../../src/migrate/index.js';
 
 const db = await createTestDatabase();
 

@@ -12,10 +12,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { asUser, tryStatement } from './helpers/as-user.js';
-import { INVARIANTS, ownerColumns, type Invariant } from './helpers/catalog-invariants.js';
-import { DEFAULT_APP_ROLE } from '../src/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { asUser, tryStatement } from '../helpers/as-user.js';
+import { INVARIANTS, ownerColumns, type Invariant } from '../helpers/catalog-invariants.js';
+import { DEFAULT_APP_ROLE } from '../../src/index.js';
 
 let db: TestDatabase;
 

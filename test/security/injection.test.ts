@@ -17,10 +17,10 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createTestDatabase, urlFor, type TestDatabase } from './helpers/db.js';
-import { asUser, tryStatement } from './helpers/as-user.js';
-import { countOwned, seedVictim, snapshotOthers, type Victim } from './helpers/security.js';
-import { freePort } from '../src/db/embedded.js';
+import { createTestDatabase, urlFor, type TestDatabase } from '../helpers/db.js';
+import { asUser, tryStatement } from '../helpers/as-user.js';
+import { countOwned, seedVictim, snapshotOthers, type Victim } from '../helpers/security.js';
+import { freePort } from '../../src/db/embedded.js';
 import {
   UsageError,
   DatabaseUnavailableError,
@@ -28,7 +28,7 @@ import {
   createStore,
   type Store,
   type Transaction,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let db: TestDatabase;
 let store: Store;
@@ -481,7 +481,7 @@ describe('the public transaction object', () => {
     for (const tx of [committed!, rolledBack!]) {
       for (const [name, fn] of methodsOf(tx)) {
         const args = argumentsFor(name);
-        assert.ok(args, `no arguments for tx.${name}: add them to argumentsFor in test/security-injection.test.ts`);
+        assert.ok(args, `no arguments for tx.${name}: add them to argumentsFor in test/security/injection.test.ts`);
         await assert.rejects(fn(...args), UsageError, `tx.${name} on a finished transaction`);
       }
     }
