@@ -1,13 +1,11 @@
 /**
  * Test-only helpers for the domain tests: a snapshot of every row of the app
- * schema (to prove that a refused write changed nothing), a way to backdate
- * timestamps that triggers would otherwise overwrite, and EXPLAIN of a
+ * schema (to prove that a refused write changed nothing), and EXPLAIN of a
  * generated pgtyped query with its real parameters.
  */
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import type { PreparedQuery } from '@pgtyped/runtime';
-import { committedTransaction } from './as-user.js';
 
 /**
  * Every row of the given users in every table, as superuser (no row-level
@@ -39,15 +37,6 @@ export async function countRows(admin: pg.Pool, userId: string): Promise<{ users
   return rows[0]!;
 }
 
-/**
- * Runs one statement as superuser with ordinary triggers off
- * (session_replication_role = replica), so that a test can set updated_at or
- * completed_at to a value in the past that app.touch_row would overwrite.
- */
-export async function withoutTriggers(admin: pg.Pool, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  return committedTransaction(admin, "begin; set local session_replication_role = 'replica'", (client) => client.query(sql, values));
-}
-
 export interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
@@ -59,7 +48,7 @@ export interface PlanNode {
 
 /**
  * EXPLAIN (format json) of a generated query with the given parameters, on a
- * client that is already inside a user context (test/helpers/as-user.ts): the
+ * client that is already inside a user context (test/helpers/transaction.ts): the
  * exact statement and bindings the repository sends, under row-level security.
  */
 export async function explainQuery<P>(client: pg.ClientBase, query: PreparedQuery<P, unknown>, params: P): Promise<PlanNode> {

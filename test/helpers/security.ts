@@ -1,18 +1,14 @@
 /**
  * Test-only helpers for the security suites (test/security/*.test.ts): the
- * named queries of sql/ and their generated PreparedQuery objects, a raw user
- * context that commits (so that an attack's effect is visible to a superuser
- * snapshot), snapshots of every row that does not belong to one user, and a
- * seeded victim that owns one of everything.
+ * named queries of sql/ and their generated PreparedQuery objects, snapshots
+ * of every row that does not belong to one user, and a seeded victim that owns
+ * one of everything.
  */
-import { committedTransaction } from './as-user.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import { PreparedQuery } from '@pgtyped/runtime';
-import { DEFAULT_APP_ROLE } from '../../src/store.js';
-import { transactionPrologue } from '../../src/transaction.js';
 import { packageRoot } from '../../src/paths.js';
 import type { Store } from '../../src/index.js';
 
@@ -51,15 +47,6 @@ export async function loadGeneratedQueries(dir = QUERIES_DIR): Promise<Map<strin
     }
   }
   return found;
-}
-
-/**
- * A raw client in a user context, opened with the exact prologue withUser
- * uses, that COMMITS when fn resolves (rolls back when it throws): an attack
- * that was not refused must be visible afterwards to a superuser snapshot.
- */
-export async function asUserCommitting<T>(pool: pg.Pool, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return committedTransaction(pool, transactionPrologue(userId, DEFAULT_APP_ROLE), fn);
 }
 
 export const APP_TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;

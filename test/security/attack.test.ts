@@ -21,9 +21,8 @@ import { before, describe, test } from 'node:test';
 import type pg from 'pg';
 import type { PreparedQuery } from '@pgtyped/runtime';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { asUser } from '../helpers/as-user.js';
+import { asUser, asUserCommitting } from '../helpers/transaction.js';
 import {
-  asUserCommitting,
   listNamedQueries,
   loadGeneratedQueries,
   seedVictim,

@@ -18,7 +18,7 @@ import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase, urlFor, type TestDatabase } from '../helpers/db.js';
-import { asUser, tryStatement } from '../helpers/as-user.js';
+import { asUser, tryStatement } from '../helpers/transaction.js';
 import { countOwned, seedVictim, snapshotOthers, type Victim } from '../helpers/security.js';
 import { freePort } from '../../src/db/embedded.js';
 import {

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase, onCleanup, urlFor, type TestDatabase } from '../helpers/db.js';
-import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/as-user.js';
+import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/transaction.js';
 import { NotFoundError, createStore, type Store } from '../../src/index.js';
 
 const TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;

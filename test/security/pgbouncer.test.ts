@@ -18,7 +18,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase, onCleanup, type TestDatabase } from '../helpers/db.js';
-import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/as-user.js';
+import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/transaction.js';
 import { pgbouncerAdmin, pgbouncerLoginRole, pgbouncerPoolSize, pgbouncerSkipReason, pgbouncerUrl } from '../helpers/pgbouncer.js';
 import { ConflictError, NotFoundError, createStore, type Store, type Transaction } from '../../src/index.js';
 
