@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from '../helpers/db.js';
 import { asUser, withoutTriggers } from '../helpers/transaction.js';
-import { assertOrderedIndexScan, explainQuery, snapshotRows } from '../helpers/rows.js';
+import { assertOrderedIndexScan, explainQuery } from '../helpers/rows.js';
+import { snapshotRows } from '../helpers/snapshots.js';
 import { NotFoundError, ValidationError, type Conversation, type ListConversationsOptions, type Transaction } from '../../src/index.js';
 import * as q from '../../src/queries/conversations.queries.js';
 

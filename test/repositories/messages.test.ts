@@ -3,7 +3,8 @@ import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from '../helpers/db.js';
 import { asUser, withoutTriggers } from '../helpers/transaction.js';
-import { assertOrderedIndexScan, countRows, explainQuery, snapshotRows } from '../helpers/rows.js';
+import { assertOrderedIndexScan, explainQuery } from '../helpers/rows.js';
+import { countRows, snapshotRows } from '../helpers/snapshots.js';
 import {
   ConflictError,
   NotFoundError,

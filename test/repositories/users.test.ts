@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from '../helpers/db.js';
-import { countRows, snapshotRows } from '../helpers/rows.js';
+import { countRows, snapshotRows } from '../helpers/snapshots.js';
 import { NotFoundError, type Store, type UserExport } from '../../src/index.js';
 
 const db = await createTestDatabase();

@@ -22,13 +22,8 @@ import type pg from 'pg';
 import type { PreparedQuery } from '@pgtyped/runtime';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { asUser, asUserCommitting } from '../helpers/transaction.js';
-import {
-  listNamedQueries,
-  loadGeneratedQueries,
-  seedVictim,
-  snapshotOthers,
-  type Victim,
-} from '../helpers/security.js';
+import { listNamedQueries, loadGeneratedQueries, seedVictim, type Victim } from '../helpers/security.js';
+import { snapshotOthers } from '../helpers/snapshots.js';
 import { ConflictError, NotFoundError, TodoChatDbError, type Store, type Transaction } from '../../src/index.js';
 import { MAX_BIGINT, MAX_UUID, NIL_UUID, encodeCursor } from '../../src/repositories/pagination.js';
 

@@ -19,7 +19,8 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase, urlFor, type TestDatabase } from '../helpers/db.js';
 import { asUser, tryStatement } from '../helpers/transaction.js';
-import { countOwned, seedVictim, snapshotOthers, type Victim } from '../helpers/security.js';
+import { seedVictim, type Victim } from '../helpers/security.js';
+import { countRows, snapshotOthers } from '../helpers/snapshots.js';
 import { freePort } from '../../src/db/embedded.js';
 import {
   UsageError,
@@ -133,7 +134,7 @@ describe('SQL in content is stored verbatim and changes nothing', () => {
     }
     assert.deepEqual(await snapshotOthers(db.admin, a), others, "no payload changed anybody else's rows");
     // every payload made exactly: 1 task, 1 conversation, 4 messages
-    assert.deepEqual(await countOwned(db.admin, a!), { users: 1, tasks: list.length, conversations: list.length, messages: 4 * list.length });
+    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: list.length, conversations: list.length, messages: 4 * list.length });
   });
 
   test('after the payloads the pooled connection carries no user context and no role', async () => {
@@ -191,7 +192,7 @@ describe('an input that names another user cannot write as that user', () => {
       ['messages.history userId', (tx) => tx.messages.history(conversation.id, { userId: b } as never)],
       ['messages.search userId', (tx) => tx.messages.search('x', { userId: b } as never)],
     ];
-    const before = { mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) };
+    const before = { mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) };
     for (const [label, attempt] of attempts) {
       await assert.rejects(store.withUser(a!, attempt), (error: unknown) => {
         assert.ok(error instanceof ValidationError, `${label}: ValidationError, got ${(error as Error)?.name}`);
@@ -202,7 +203,7 @@ describe('an input that names another user cannot write as that user', () => {
         return true;
       });
     }
-    assert.deepEqual({ mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
+    assert.deepEqual({ mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
   });
 
   test('inherited enumerable userId / user_id keys are refused too (zod reads every enumerable key), nothing written', async () => {
@@ -213,7 +214,7 @@ describe('an input that names another user cannot write as that user', () => {
       assert.ok(error.issues.some((issue) => issue.code === 'unrecognized_keys'));
       return true;
     });
-    assert.deepEqual(await countOwned(db.admin, a!), { users: 1, tasks: 0, conversations: 0, messages: 0 });
+    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: 0, conversations: 0, messages: 0 });
   });
 
   test('a user id inside tool call arguments is data, not identity', async () => {
@@ -477,7 +478,7 @@ describe('the public transaction object', () => {
       }),
       /abort/,
     );
-    const before = { mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) };
+    const before = { mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) };
     for (const tx of [committed!, rolledBack!]) {
       for (const [name, fn] of methodsOf(tx)) {
         const args = argumentsFor(name);
@@ -485,7 +486,7 @@ describe('the public transaction object', () => {
         await assert.rejects(fn(...args), UsageError, `tx.${name} on a finished transaction`);
       }
     }
-    assert.deepEqual({ mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
+    assert.deepEqual({ mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
   });
 
   test("A's leaked transaction used inside B's transaction on the same pooled connection: UsageError, B's context untouched", async () => {
