@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from '../helpers/db.js';
 import { asUser, withoutTriggers } from '../helpers/transaction.js';
-import { assertOrderedIndexScan, explainQuery } from '../helpers/rows.js';
+import { assertOrderedIndexScan, explainQuery } from '../helpers/plans.js';
 import { snapshotRows } from '../helpers/snapshots.js';
 import { NotFoundError, ValidationError, type Conversation, type ListConversationsOptions, type Transaction } from '../../src/index.js';
 import * as q from '../../src/queries/conversations.queries.js';

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from '../helpers/db.js';
 import { asUser, withoutTriggers } from '../helpers/transaction.js';
-import { assertOrderedIndexScan, explainQuery } from '../helpers/rows.js';
+import { assertOrderedIndexScan, explainQuery } from '../helpers/plans.js';
 import { countRows, snapshotRows } from '../helpers/snapshots.js';
 import {
   ConflictError,

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from '../helpers/db.js';
 import { asUser, withRawTransaction } from '../helpers/transaction.js';
-import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from '../helpers/rows.js';
+import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from '../helpers/plans.js';
 import * as tq from '../../src/queries/tasks.queries.js';
 import * as cq from '../../src/queries/conversations.queries.js';
 import * as mq from '../../src/queries/messages.queries.js';
