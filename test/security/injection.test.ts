@@ -15,9 +15,9 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
-import { createTestDatabase, urlFor, type TestDatabase } from '../helpers/db.js';
+import { before, describe, test } from 'node:test';
+import type pg from 'pg';
+import { adminQuery, createTestDatabase, onCleanup, rawPool, urlFor, type TestDatabase } from '../helpers/db.js';
 import { asUser, tryStatement } from '../helpers/transaction.js';
 import { seedVictim, type Victim } from '../helpers/security.js';
 import { countRows, snapshotOthers } from '../helpers/snapshots.js';
@@ -34,17 +34,12 @@ import {
 let db: TestDatabase;
 let store: Store;
 let victim: Victim;
-const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
   db = await createTestDatabase();
   store = db.store();
   const [victimId] = await db.createUsers(1);
   victim = await seedVictim(store, victimId!);
-});
-
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
 /** SQL and quoting tricks aimed at every layer: string literals, identifiers, comments, dollar quotes, pgtyped and pg placeholders. */
@@ -138,9 +133,7 @@ describe('SQL in content is stored verbatim and changes nothing', () => {
   });
 
   test('after the payloads the pooled connection carries no user context and no role', async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
-    pool.on('error', () => undefined);
-    cleanups.push(() => pool.end());
+    const pool = db.pool(1);
     const oneConnection = createStore({ pool });
     const [a] = await db.createUsers(1);
     for (const payload of payloads(victim.userId)) {
@@ -272,15 +265,13 @@ describe('a bad user id is a ValidationError before any connection is attempted'
   before(async () => {
     // Nothing listens on this port: any connection attempt fails with DatabaseUnavailableError.
     const port = await freePort();
-    closedPool = new pg.Pool({ connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/nothing`, max: 1 });
-    closedPool.on('error', () => undefined);
+    closedPool = rawPool(`postgres://postgres:postgres@127.0.0.1:${port}/nothing`, 1);
     const connect = closedPool.connect.bind(closedPool) as () => Promise<pg.PoolClient>;
     (closedPool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = () => {
       connectAttempts++;
       return connect();
     };
     closedStore = createStore({ pool: closedPool });
-    cleanups.push(() => closedPool.end());
   });
 
   for (const [label, id] of badIds) {
@@ -357,16 +348,10 @@ describe('what a raw client in a user context can do (no raw client is public: s
     const password = crypto.randomBytes(12).toString('hex');
     await db.admin.query(`create role ${name} login noinherit password '${password}'`);
     await db.admin.query(`grant todo_chat_app to ${name}`);
-    const pool = new pg.Pool({ connectionString: urlFor(db.name, { name, password }), max: 1 });
-    pool.on('error', () => undefined);
-    cleanups.push(async () => {
+    const pool = rawPool(urlFor(db.name, { name, password }), 1);
+    onCleanup(async () => {
       await pool.end();
-      await db.admin.query(`drop role if exists ${name}`).catch(async () => {
-        // the database may already be gone; drop from the server's admin database then
-        const admin = new pg.Client({ connectionString: process.env.TCDB_TEST_ADMIN_URL });
-        await admin.connect();
-        await admin.query(`drop role if exists ${name}`).finally(() => admin.end());
-      });
+      await adminQuery(`drop role if exists ${name}`);
     });
     const [a] = await db.createUsers(1);
     const victimTasks = (await db.admin.query('select count(*)::int as n from app.tasks where user_id = $1', [victim.userId])).rows[0].n;
@@ -490,9 +475,7 @@ describe('the public transaction object', () => {
   });
 
   test("A's leaked transaction used inside B's transaction on the same pooled connection: UsageError, B's context untouched", async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
-    pool.on('error', () => undefined);
-    cleanups.push(() => pool.end());
+    const pool = db.pool(1);
     const oneConnection = createStore({ pool });
     const [a, b] = await db.createUsers(2);
     let leaked: Transaction | undefined;
