@@ -1,12 +1,13 @@
 /**
- * npm test [-- <test files>]: runs the suite against a real PostgreSQL.
+ * npm test [-- <test files or folders>]: runs the suite against a real PostgreSQL
+ * (test/README.md describes the layout and every variable).
  *
  * Without TCDB_TEST_DATABASE_URL it starts a throwaway embedded PostgreSQL; with it,
  * it uses that server (its user must be able to create databases and roles).
  * Either way it migrates one template database, and every test file clones a
  * fresh database from it (test/helpers/db.ts), so files run in parallel
- * without sharing state. Node's own test runner runs the files and prints the
- * summary.
+ * without sharing state. Node's own test runner runs the files (every
+ * .test.ts file under test/, or those given) and prints the summary.
  *
  * When pgbouncer is installed (.ci/run installs Debian's), it also starts a
  * PgBouncer in transaction mode in front of that server (scripts/pgbouncer.ts;
@@ -42,7 +43,14 @@ function withDatabase(url: string, database: string): string {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const files = args.length > 0 ? args.map((file) => path.resolve(file)) : findTests(path.join(packageRoot, 'test'));
+  // A folder given on the command line stands for every test file under it (node --test alone would run none of them).
+  const files =
+    args.length > 0
+      ? args.flatMap((arg) => {
+          const full = path.resolve(arg);
+          return fs.statSync(full, { throwIfNoEntry: false })?.isDirectory() ? findTests(full) : [full];
+        })
+      : findTests(path.join(packageRoot, 'test'));
   if (files.length === 0) throw new Error('no test files found');
 
   let server: RunningServer | undefined;

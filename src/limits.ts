@@ -1,6 +1,6 @@
 /**
  * Every limit of the data model, once for TypeScript. The same numbers live in
- * the CHECK constraints of migrations/ (once for SQL); test/limits.test.ts
+ * the CHECK constraints of migrations/ (once for SQL); test/schema/limits.test.ts
  * proves the two agree at each boundary. Lengths count Unicode code points,
  * as PostgreSQL's char_length does.
  */

@@ -1,7 +1,7 @@
 /**
  * The security invariants of the schema, each a query of the live catalog that
  * returns its violations (an empty list means the invariant holds). Used by
- * test/security-catalog.test.ts on the migrated schema, and on deliberately
+ * test/security/catalog.test.ts on the migrated schema, and on deliberately
  * broken objects (in a rolled-back transaction) to prove each check can fail.
  */
 import type pg from 'pg';

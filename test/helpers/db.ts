@@ -13,6 +13,8 @@ export interface TestDatabase {
   url: string;
   /** A superuser pool on this database: bypasses row-level security, for set-up and snapshots. */
   admin: pg.Pool;
+  /** Another superuser pool on this database, of at most `max` connections, for a test's own raw clients (see rawPool). */
+  pool(max?: number): pg.Pool;
   /** A store on this database (superuser login, as the default test setting). */
   store(options?: Omit<StoreOptions, 'connectionString' | 'pool'>): Store;
   /** Creates users rows directly (as superuser) and returns their ids. */
@@ -61,7 +63,8 @@ export function urlFor(database: string, user?: { name: string; password: string
   return url.toString();
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement on the server's admin database (TCDB_TEST_ADMIN_URL): creating and dropping databases and roles. */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminServerUrl() });
   await client.connect();
   try {
@@ -69,6 +72,22 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A pg.Pool on `url` of at most `max` connections, for a test's own raw
+ * clients, with what every pool of the tests needs: an 'error' listener (the
+ * server terminating an idle connection, e.g. a database dropped with (force)
+ * at teardown, is otherwise an uncaughtException that fails the file), and
+ * end() after every test of the file, unless the test ended it itself.
+ */
+export function rawPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined);
+  onCleanup(async () => {
+    if (!pool.ending) await pool.end();
+  });
+  return pool;
 }
 
 async function createDatabase(template: string | null): Promise<string> {
@@ -104,6 +123,9 @@ function wrap(name: string): TestDatabase {
     name,
     url,
     admin,
+    pool(max = 4) {
+      return rawPool(url, max);
+    },
     store(options = {}) {
       const store = createStore({ connectionString: url, ...options });
       stores.push(store);

@@ -1,18 +1,12 @@
 /**
- * Test-only helpers for the security suites (test/security-*.test.ts): the
- * named queries of sql/ and their generated PreparedQuery objects, a raw user
- * context that commits (so that an attack's effect is visible to a superuser
- * snapshot), snapshots of every row that does not belong to one user, and a
+ * Test-only helpers for the security suites (test/security/*.test.ts): the
+ * named queries of sql/ and their generated PreparedQuery objects, and a
  * seeded victim that owns one of everything.
  */
-import { committedTransaction } from './as-user.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type pg from 'pg';
 import { PreparedQuery } from '@pgtyped/runtime';
-import { DEFAULT_APP_ROLE } from '../../src/store.js';
-import { transactionPrologue } from '../../src/transaction.js';
 import { packageRoot } from '../../src/paths.js';
 import type { Store } from '../../src/index.js';
 
@@ -51,56 +45,6 @@ export async function loadGeneratedQueries(dir = QUERIES_DIR): Promise<Map<strin
     }
   }
   return found;
-}
-
-/**
- * A raw client in a user context, opened with the exact prologue withUser
- * uses, that COMMITS when fn resolves (rolls back when it throws): an attack
- * that was not refused must be visible afterwards to a superuser snapshot.
- */
-export async function asUserCommitting<T>(pool: pg.Pool, userId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return committedTransaction(pool, transactionPrologue(userId, DEFAULT_APP_ROLE), fn);
-}
-
-export const APP_TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;
-
-const OWNER_COLUMN: Record<(typeof APP_TABLES)[number], string> = {
-  users: 'id',
-  tasks: 'user_id',
-  conversations: 'user_id',
-  messages: 'user_id',
-};
-
-/**
- * Every row of every table that does not belong to `exceptUser` (all rows when
- * it is undefined), read as superuser, in a stable order. Equal snapshots
- * before and after an attack by `exceptUser` mean nobody else's data changed.
- */
-export async function snapshotOthers(admin: pg.Pool, exceptUser?: string): Promise<Record<string, unknown[]>> {
-  const snapshot: Record<string, unknown[]> = {};
-  for (const table of APP_TABLES) {
-    const owner = OWNER_COLUMN[table];
-    const order = table === 'messages' ? 'seq' : table === 'users' ? 'id' : 'user_id, id';
-    const columns = table === 'messages' ? 'user_id, conversation_id, id, seq, role, content, tool_calls, tool_call_id, created_at' : '*';
-    const { rows } = await admin.query(
-      `select ${columns} from app.${table} where ${owner} is distinct from $1::uuid order by ${order}`,
-      [exceptUser ?? null],
-    );
-    snapshot[table] = rows;
-  }
-  return snapshot;
-}
-
-/** Row counts of one user in every table, as superuser. */
-export async function countOwned(admin: pg.Pool, userId: string): Promise<Record<(typeof APP_TABLES)[number], number>> {
-  const { rows } = await admin.query(
-    `select (select count(*)::int from app.users where id = $1) as users,
-       (select count(*)::int from app.tasks where user_id = $1) as tasks,
-       (select count(*)::int from app.conversations where user_id = $1) as conversations,
-       (select count(*)::int from app.messages where user_id = $1) as messages`,
-    [userId],
-  );
-  return rows[0] as Record<(typeof APP_TABLES)[number], number>;
 }
 
 /** What a seeded victim owns: one of everything, including a tool call and its result. */

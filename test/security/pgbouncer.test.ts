@@ -16,11 +16,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { setImmediate as tick } from 'node:timers/promises';
 import { before, describe, test } from 'node:test';
-import pg from 'pg';
-import { createTestDatabase, onCleanup, type TestDatabase } from './helpers/db.js';
-import { asAppRoleWithoutUser, asUser, tryStatement } from './helpers/as-user.js';
-import { pgbouncerAdmin, pgbouncerLoginRole, pgbouncerPoolSize, pgbouncerSkipReason, pgbouncerUrl } from './helpers/pgbouncer.js';
-import { ConflictError, NotFoundError, createStore, type Store, type Transaction } from '../src/index.js';
+import type pg from 'pg';
+import { createTestDatabase, onCleanup, rawPool, type TestDatabase } from '../helpers/db.js';
+import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/transaction.js';
+import { pgbouncerAdmin, pgbouncerLoginRole, pgbouncerPoolSize, pgbouncerSkipReason, pgbouncerUrl } from '../helpers/pgbouncer.js';
+import { ConflictError, NotFoundError, createStore, type Store, type Transaction } from '../../src/index.js';
 
 const skip = pgbouncerSkipReason();
 
@@ -79,8 +79,7 @@ else describe(SUITE, () => {
     loginRole = pgbouncerLoginRole();
     poolSize = pgbouncerPoolSize();
     store = createStore({ connectionString: pgbouncerUrl(db.name), maxConnections: 20 });
-    raw = new pg.Pool({ connectionString: pgbouncerUrl(db.name), max: 8 });
-    raw.on('error', () => undefined);
+    raw = rawPool(pgbouncerUrl(db.name), 8);
     onCleanup(async () => {
       await store.close();
       await raw.end();

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { listNamedQueries } from './helpers/security.js';
-import { conversationQueries, messageQueries, taskQueries, userQueries } from '../src/repositories/queries.js';
+import { listNamedQueries } from '../helpers/security.js';
+import { conversationQueries, messageQueries, taskQueries, userQueries } from '../../src/repositories/queries.js';
 
 test('every @name of sql/ is a named query of the repositories under that name, and there are no others', () => {
   const derived = [conversationQueries, messageQueries, taskQueries, userQueries]

@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { freePort } from '../src/db/embedded.js';
-import { packageRoot } from '../src/paths.js';
+import { freePort } from '../../src/db/embedded.js';
+import { packageRoot } from '../../src/paths.js';
 
 const run = promisify(execFile);
 

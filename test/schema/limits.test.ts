@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type pg from 'pg';
 import type { z } from 'zod';
-import { createTestDatabase } from './helpers/db.js';
-import { asUser } from './helpers/as-user.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { asUser, tryStatement } from '../helpers/transaction.js';
 import {
   ConversationStatus,
   ConversationTitle,
@@ -26,8 +26,8 @@ import {
   ToolName,
   ValidationError,
   type Transaction,
-} from '../src/index.js';
-import { TRIMMED_WHITESPACE } from '../src/limits.js';
+} from '../../src/index.js';
+import { TRIMMED_WHITESPACE } from '../../src/limits.js';
 
 const db = await createTestDatabase();
 const store = db.store();
@@ -40,18 +40,12 @@ interface Outcome {
   constraint?: string;
 }
 
-/** Runs one statement as the app role for `user`, in a savepoint that is always rolled back. */
+/** Runs one statement as the app role for `user` (after `setup`, if any), in a transaction that is always rolled back. */
 async function asDatabase(sql: string, values: unknown[], setup?: (client: pg.PoolClient) => Promise<void>): Promise<Outcome> {
   return asUser(db.admin, user!, async (client) => {
     await setup?.(client);
-    await client.query('savepoint attempt');
-    try {
-      await client.query(sql, values);
-      return { ok: true };
-    } catch (error) {
-      const e = error as { code?: string; constraint?: string };
-      return { ok: false, code: e.code, constraint: e.constraint };
-    }
+    const { code, constraint } = await tryStatement(client, sql, values);
+    return code === 'ok' ? { ok: true } : { ok: false, code, constraint };
   });
 }
 

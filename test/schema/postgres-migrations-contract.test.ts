@@ -14,7 +14,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import type pg from 'pg';
 import { loadMigrationFiles, migrate } from 'postgres-migrations';
-import { createEmptyDatabase } from './helpers/db.js';
+import { createEmptyDatabase } from '../helpers/db.js';
 
 /** A scratch migrations folder; like ours, it has a down/ folder the library must ignore. */
 function scratchDir(files: Record<string, string>): string {

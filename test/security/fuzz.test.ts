@@ -20,10 +20,10 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { seedVictim, type Victim } from './helpers/security.js';
-import { LIMITS, ValidationError, type Store, type Transaction } from '../src/index.js';
-import { MAX_TURN_MESSAGES } from '../src/repositories/messages.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { seedVictim, type Victim } from '../helpers/security.js';
+import { LIMITS, ValidationError, type Store, type Transaction } from '../../src/index.js';
+import { MAX_TURN_MESSAGES } from '../../src/repositories/messages.js';
 
 let db: TestDatabase;
 let store: Store;

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
-import { createTestDatabase } from './helpers/db.js';
-import { asUser } from './helpers/as-user.js';
-import { assertOrderedIndexScan, explainQuery, snapshotRows, withoutTriggers } from './helpers/rows.js';
-import { NotFoundError, ValidationError, type Conversation, type ListConversationsOptions, type Transaction } from '../src/index.js';
-import * as q from '../src/queries/conversations.queries.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { asUser, withoutTriggers } from '../helpers/transaction.js';
+import { assertOrderedIndexScan, explainQuery } from '../helpers/plans.js';
+import { snapshotRows } from '../helpers/snapshots.js';
+import { NotFoundError, ValidationError, type Conversation, type ListConversationsOptions, type Transaction } from '../../src/index.js';
+import * as q from '../../src/queries/conversations.queries.js';
 
 const db = await createTestDatabase();
 const store = db.store();

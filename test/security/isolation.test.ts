@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import pg from 'pg';
-import { createTestDatabase, onCleanup, urlFor, type TestDatabase } from './helpers/db.js';
-import { asAppRoleWithoutUser, asUser, tryStatement } from './helpers/as-user.js';
-import { NotFoundError, createStore, type Store } from '../src/index.js';
+import type pg from 'pg';
+import { adminQuery, createTestDatabase, onCleanup, rawPool, urlFor, type TestDatabase } from '../helpers/db.js';
+import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/transaction.js';
+import { NotFoundError, createStore, type Store } from '../../src/index.js';
 
 const TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;
 
@@ -189,8 +189,7 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
 isolationSuite('a superuser', async () => {
   const db = await createTestDatabase();
   const store = db.store();
-  const pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  onCleanup(() => pool.end());
+  const pool = db.pool(4);
   return { db, store, pool };
 });
 
@@ -212,16 +211,13 @@ async function asLoginRole(kind: 'owner' | 'login'): Promise<{ db: TestDatabase;
   }
   const url = urlFor(db.name, { name: role, password });
   const store = createStore({ connectionString: url });
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const pool = rawPool(url, 4);
   onCleanup(async () => {
     await store.close();
     await pool.end();
     // Once the database is dropped, nothing references the role.
-    const admin = new pg.Client({ connectionString: urlFor('postgres') });
-    await admin.connect();
-    await admin.query(`drop database if exists ${db.name} with (force)`);
-    await admin.query(`drop role if exists ${role}`);
-    await admin.end();
+    await adminQuery(`drop database if exists ${db.name} with (force)`);
+    await adminQuery(`drop role if exists ${role}`);
   });
   return { db, store, pool };
 }

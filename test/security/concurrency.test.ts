@@ -14,8 +14,8 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { NotFoundError, type Store, type Transaction } from '../src/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { NotFoundError, type Store, type Transaction } from '../../src/index.js';
 
 const USERS = 100;
 const STEPS = 14;

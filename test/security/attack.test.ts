@@ -20,18 +20,12 @@ import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import type pg from 'pg';
 import type { PreparedQuery } from '@pgtyped/runtime';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { asUser } from './helpers/as-user.js';
-import {
-  asUserCommitting,
-  listNamedQueries,
-  loadGeneratedQueries,
-  seedVictim,
-  snapshotOthers,
-  type Victim,
-} from './helpers/security.js';
-import { ConflictError, NotFoundError, TodoChatDbError, type Store, type Transaction } from '../src/index.js';
-import { MAX_BIGINT, MAX_UUID, NIL_UUID, encodeCursor } from '../src/repositories/pagination.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { asUser, asUserCommitting } from '../helpers/transaction.js';
+import { listNamedQueries, loadGeneratedQueries, seedVictim, type Victim } from '../helpers/security.js';
+import { snapshotOthers } from '../helpers/snapshots.js';
+import { ConflictError, NotFoundError, TodoChatDbError, type Store, type Transaction } from '../../src/index.js';
+import { MAX_BIGINT, MAX_UUID, NIL_UUID, encodeCursor } from '../../src/repositories/pagination.js';
 
 let db: TestDatabase;
 let store: Store;
@@ -295,7 +289,7 @@ describe('every named query of sql/, run as A with B ids, returns and changes no
       missing.map((q) => q.name),
       [],
       `no isolation case for: ${missing.map((q) => `${q.name} (${q.file})`).join(', ')}. ` +
-        'Add one to QUERY_CASES in test/security-attack.test.ts: run it as user A with user B ids and values.',
+        'Add one to QUERY_CASES in test/security/attack.test.ts: run it as user A with user B ids and values.',
     );
     const stale = Object.keys(QUERY_CASES).filter((name) => !named.some((q) => q.name === name));
     assert.deepEqual(stale, [], `QUERY_CASES has cases for queries no longer in sql/: ${stale.join(', ')}`);
@@ -306,7 +300,7 @@ describe('every named query of sql/, run as A with B ids, returns and changes no
     if (cases === undefined) {
       test(`${q.name} (${q.file})`, () => {
         assert.fail(
-          `named query ${q.name} in ${q.file} has no isolation case: add one to QUERY_CASES in test/security-attack.test.ts`,
+          `named query ${q.name} in ${q.file} has no isolation case: add one to QUERY_CASES in test/security/attack.test.ts`,
         );
       });
       continue;
@@ -544,7 +538,7 @@ describe("every operation of the public API, as A with B's ids, yields NotFoundE
       ),
     );
     const missing = methods.filter((method) => !API_CASES.some((c) => c.method === method));
-    assert.deepEqual(missing, [], `no cross-user case for tx.${missing.join(', tx.')}: add one to API_CASES in test/security-attack.test.ts`);
+    assert.deepEqual(missing, [], `no cross-user case for tx.${missing.join(', tx.')}: add one to API_CASES in test/security/attack.test.ts`);
     const stale = API_CASES.filter((c) => !methods.includes(c.method)).map((c) => c.method);
     assert.deepEqual(stale, [], `API_CASES names methods that do not exist: ${stale.join(', ')}`);
   });

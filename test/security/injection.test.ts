@@ -15,12 +15,13 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
-import { createTestDatabase, urlFor, type TestDatabase } from './helpers/db.js';
-import { asUser, tryStatement } from './helpers/as-user.js';
-import { countOwned, seedVictim, snapshotOthers, type Victim } from './helpers/security.js';
-import { freePort } from '../src/db/embedded.js';
+import { before, describe, test } from 'node:test';
+import type pg from 'pg';
+import { adminQuery, createTestDatabase, onCleanup, rawPool, urlFor, type TestDatabase } from '../helpers/db.js';
+import { asUser, tryStatement } from '../helpers/transaction.js';
+import { seedVictim, type Victim } from '../helpers/security.js';
+import { countRows, snapshotOthers } from '../helpers/snapshots.js';
+import { freePort } from '../../src/db/embedded.js';
 import {
   UsageError,
   DatabaseUnavailableError,
@@ -28,22 +29,17 @@ import {
   createStore,
   type Store,
   type Transaction,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let db: TestDatabase;
 let store: Store;
 let victim: Victim;
-const cleanups: (() => Promise<void>)[] = [];
 
 before(async () => {
   db = await createTestDatabase();
   store = db.store();
   const [victimId] = await db.createUsers(1);
   victim = await seedVictim(store, victimId!);
-});
-
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
 /** SQL and quoting tricks aimed at every layer: string literals, identifiers, comments, dollar quotes, pgtyped and pg placeholders. */
@@ -133,13 +129,11 @@ describe('SQL in content is stored verbatim and changes nothing', () => {
     }
     assert.deepEqual(await snapshotOthers(db.admin, a), others, "no payload changed anybody else's rows");
     // every payload made exactly: 1 task, 1 conversation, 4 messages
-    assert.deepEqual(await countOwned(db.admin, a!), { users: 1, tasks: list.length, conversations: list.length, messages: 4 * list.length });
+    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: list.length, conversations: list.length, messages: 4 * list.length });
   });
 
   test('after the payloads the pooled connection carries no user context and no role', async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
-    pool.on('error', () => undefined);
-    cleanups.push(() => pool.end());
+    const pool = db.pool(1);
     const oneConnection = createStore({ pool });
     const [a] = await db.createUsers(1);
     for (const payload of payloads(victim.userId)) {
@@ -191,7 +185,7 @@ describe('an input that names another user cannot write as that user', () => {
       ['messages.history userId', (tx) => tx.messages.history(conversation.id, { userId: b } as never)],
       ['messages.search userId', (tx) => tx.messages.search('x', { userId: b } as never)],
     ];
-    const before = { mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) };
+    const before = { mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) };
     for (const [label, attempt] of attempts) {
       await assert.rejects(store.withUser(a!, attempt), (error: unknown) => {
         assert.ok(error instanceof ValidationError, `${label}: ValidationError, got ${(error as Error)?.name}`);
@@ -202,7 +196,7 @@ describe('an input that names another user cannot write as that user', () => {
         return true;
       });
     }
-    assert.deepEqual({ mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
+    assert.deepEqual({ mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
   });
 
   test('inherited enumerable userId / user_id keys are refused too (zod reads every enumerable key), nothing written', async () => {
@@ -213,7 +207,7 @@ describe('an input that names another user cannot write as that user', () => {
       assert.ok(error.issues.some((issue) => issue.code === 'unrecognized_keys'));
       return true;
     });
-    assert.deepEqual(await countOwned(db.admin, a!), { users: 1, tasks: 0, conversations: 0, messages: 0 });
+    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: 0, conversations: 0, messages: 0 });
   });
 
   test('a user id inside tool call arguments is data, not identity', async () => {
@@ -271,15 +265,13 @@ describe('a bad user id is a ValidationError before any connection is attempted'
   before(async () => {
     // Nothing listens on this port: any connection attempt fails with DatabaseUnavailableError.
     const port = await freePort();
-    closedPool = new pg.Pool({ connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/nothing`, max: 1 });
-    closedPool.on('error', () => undefined);
+    closedPool = rawPool(`postgres://postgres:postgres@127.0.0.1:${port}/nothing`, 1);
     const connect = closedPool.connect.bind(closedPool) as () => Promise<pg.PoolClient>;
     (closedPool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = () => {
       connectAttempts++;
       return connect();
     };
     closedStore = createStore({ pool: closedPool });
-    cleanups.push(() => closedPool.end());
   });
 
   for (const [label, id] of badIds) {
@@ -356,16 +348,10 @@ describe('what a raw client in a user context can do (no raw client is public: s
     const password = crypto.randomBytes(12).toString('hex');
     await db.admin.query(`create role ${name} login noinherit password '${password}'`);
     await db.admin.query(`grant todo_chat_app to ${name}`);
-    const pool = new pg.Pool({ connectionString: urlFor(db.name, { name, password }), max: 1 });
-    pool.on('error', () => undefined);
-    cleanups.push(async () => {
+    const pool = rawPool(urlFor(db.name, { name, password }), 1);
+    onCleanup(async () => {
       await pool.end();
-      await db.admin.query(`drop role if exists ${name}`).catch(async () => {
-        // the database may already be gone; drop from the server's admin database then
-        const admin = new pg.Client({ connectionString: process.env.TCDB_TEST_ADMIN_URL });
-        await admin.connect();
-        await admin.query(`drop role if exists ${name}`).finally(() => admin.end());
-      });
+      await adminQuery(`drop role if exists ${name}`);
     });
     const [a] = await db.createUsers(1);
     const victimTasks = (await db.admin.query('select count(*)::int as n from app.tasks where user_id = $1', [victim.userId])).rows[0].n;
@@ -477,21 +463,19 @@ describe('the public transaction object', () => {
       }),
       /abort/,
     );
-    const before = { mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) };
+    const before = { mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) };
     for (const tx of [committed!, rolledBack!]) {
       for (const [name, fn] of methodsOf(tx)) {
         const args = argumentsFor(name);
-        assert.ok(args, `no arguments for tx.${name}: add them to argumentsFor in test/security-injection.test.ts`);
+        assert.ok(args, `no arguments for tx.${name}: add them to argumentsFor in test/security/injection.test.ts`);
         await assert.rejects(fn(...args), UsageError, `tx.${name} on a finished transaction`);
       }
     }
-    assert.deepEqual({ mine: await countOwned(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
+    assert.deepEqual({ mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);
   });
 
   test("A's leaked transaction used inside B's transaction on the same pooled connection: UsageError, B's context untouched", async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
-    pool.on('error', () => undefined);
-    cleanups.push(() => pool.end());
+    const pool = db.pool(1);
     const oneConnection = createStore({ pool });
     const [a, b] = await db.createUsers(2);
     let leaked: Transaction | undefined;

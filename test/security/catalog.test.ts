@@ -12,10 +12,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { asUser, tryStatement } from './helpers/as-user.js';
-import { INVARIANTS, ownerColumns, type Invariant } from './helpers/catalog-invariants.js';
-import { DEFAULT_APP_ROLE } from '../src/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { asUser, tryStatement, withRawTransaction } from '../helpers/transaction.js';
+import { INVARIANTS, ownerColumns, type Invariant } from '../helpers/catalog-invariants.js';
+import { DEFAULT_APP_ROLE } from '../../src/index.js';
 
 let db: TestDatabase;
 
@@ -118,9 +118,7 @@ describe('each catalog invariant fails on a schema that breaks it (broken object
 
   /** Creates broken objects in one transaction, runs every check, rolls everything back. */
   async function violationsOfBrokenSchema(): Promise<Map<string, string[]>> {
-    const client = await db.admin.connect();
-    try {
-      await client.query('begin');
+    return withRawTransaction(db.admin, {}, async (client) => {
       await client.query(`
         -- no rls, no policies, no user_id, a primary key without user_id
         create table app.bad_plain (id int primary key, note text);
@@ -172,10 +170,7 @@ describe('each catalog invariant fails on a schema that breaks it (broken object
       // The ownership part of the role invariant, for the real app role (it owns app.bad_owned now).
       result.set('owns', await invariant('the app role cannot log in').check(client, DEFAULT_APP_ROLE));
       return result;
-    } finally {
-      await client.query('rollback');
-      client.release();
-    }
+    });
   }
 
   let broken: Map<string, string[]>;

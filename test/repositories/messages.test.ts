@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
-import { createTestDatabase } from './helpers/db.js';
-import { asUser } from './helpers/as-user.js';
-import { assertOrderedIndexScan, countRows, explainQuery, snapshotRows, withoutTriggers } from './helpers/rows.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { asUser, withoutTriggers } from '../helpers/transaction.js';
+import { assertOrderedIndexScan, explainQuery } from '../helpers/plans.js';
+import { countRows, snapshotRows } from '../helpers/snapshots.js';
 import {
   ConflictError,
   NotFoundError,
@@ -12,8 +13,8 @@ import {
   NewMessage,
   type QueryEvent,
   type Transaction,
-} from '../src/index.js';
-import * as q from '../src/queries/messages.queries.js';
+} from '../../src/index.js';
+import * as q from '../../src/queries/messages.queries.js';
 
 const db = await createTestDatabase();
 const store = db.store();

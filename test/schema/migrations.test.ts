@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
-import { createEmptyDatabase, createTestDatabase } from './helpers/db.js';
-import { snapshotCatalog } from './helpers/catalog.js';
-import { createMigration, listMigrationFiles, migrateDown, migrateUp, migrationStatus } from '../src/migrate/index.js';
-import { MigrationError } from '../src/errors.js';
-import { migrationsDir, packageRoot } from '../src/paths.js';
+import { createEmptyDatabase, createTestDatabase } from '../helpers/db.js';
+import { snapshotCatalog } from '../helpers/catalog.js';
+import { createMigration, listMigrationFiles, migrateDown, migrateUp, migrationStatus } from '../../src/migrate/index.js';
+import { MigrationError } from '../../src/errors.js';
+import { migrationsDir, packageRoot } from '../../src/paths.js';
 
 const run = promisify(execFile);
 const files = await listMigrationFiles();

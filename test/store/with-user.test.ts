@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import pg from 'pg';
-import { createTestDatabase, onCleanup, type TestDatabase } from './helpers/db.js';
+import { createTestDatabase, onCleanup, type TestDatabase } from '../helpers/db.js';
 import {
   UsageError,
   DatabaseUnavailableError,
@@ -16,7 +15,7 @@ import {
   ValidationError,
   createStore,
   type Store,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 let db: TestDatabase;
 let store: Store;
@@ -53,8 +52,7 @@ describe('withUser', () => {
   });
 
   test('neither the user setting nor the role survives into the next transaction on the connection', async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
-    onCleanup(() => pool.end());
+    const pool = db.pool(1);
     const shared = createStore({ pool });
     const inside = await shared.withUser(userA, async (tx) => {
       await tx.tasks.list();
@@ -158,9 +156,7 @@ describe('withUser', () => {
   });
 
   test('a connection killed mid-transaction is discarded, and the store recovers', async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
-    pool.on('error', () => undefined);
-    onCleanup(() => pool.end());
+    const pool = db.pool(1);
     const fragile = createStore({ pool });
     await assert.rejects(
       fragile.withUser(userA, async (tx) => {

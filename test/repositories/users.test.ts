@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
-import { createTestDatabase } from './helpers/db.js';
-import { countRows, snapshotRows } from './helpers/rows.js';
-import { NotFoundError, type Store, type UserExport } from '../src/index.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { countRows, snapshotRows } from '../helpers/snapshots.js';
+import { NotFoundError, type Store, type UserExport } from '../../src/index.js';
 
 const db = await createTestDatabase();
 const store = db.store();

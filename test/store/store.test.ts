@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
-import pg from 'pg';
-import { createEmptyDatabase, createTestDatabase } from './helpers/db.js';
-import { createStore, ValidationError, ConflictError, type QueryEvent } from '../src/index.js';
-import { listMigrationFiles } from '../src/migrate/index.js';
+import { createEmptyDatabase, createTestDatabase } from '../helpers/db.js';
+import { createStore, ValidationError, ConflictError, type QueryEvent } from '../../src/index.js';
+import { listMigrationFiles } from '../../src/migrate/index.js';
 
 const db = await createTestDatabase();
 
@@ -174,7 +173,7 @@ describe('stateless: stores share nothing but the database', () => {
   });
 
   test('a store on a pool you own works like one on a connection string, and close() leaves the pool open', async () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const pool = db.pool(2);
     try {
       const store = createStore({ pool });
       const other = db.store();

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { packageRoot } from '../src/paths.js';
-import * as api from '../src/index.js';
+import { packageRoot } from '../../src/paths.js';
+import * as api from '../../src/index.js';
 
 test('docs/api.md mentions every export of src/index.ts', () => {
   const index = fs.readFileSync(path.join(packageRoot, 'src/index.ts'), 'utf8');

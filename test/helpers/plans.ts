@@ -1,52 +1,10 @@
 /**
- * Test-only helpers for the domain tests: a snapshot of every row of the app
- * schema (to prove that a refused write changed nothing), a way to backdate
- * timestamps that triggers would otherwise overwrite, and EXPLAIN of a
- * generated pgtyped query with its real parameters.
+ * Query plans: EXPLAIN of a generated pgtyped query with its real parameters,
+ * and assertions on the plan.
  */
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import type { PreparedQuery } from '@pgtyped/runtime';
-import { committedTransaction } from './as-user.js';
-
-/**
- * Every row of the given users in every table, as superuser (no row-level
- * security), in a stable order. Scoped to users because the suites of a file
- * set up their data concurrently.
- */
-export async function snapshotRows(admin: pg.Pool, userIds: string[]): Promise<Record<string, unknown[]>> {
-  const tables: Record<string, string> = {
-    users: 'select * from app.users where id = any($1::uuid[]) order by id',
-    tasks: 'select * from app.tasks where user_id = any($1::uuid[]) order by user_id, id',
-    conversations: 'select * from app.conversations where user_id = any($1::uuid[]) order by user_id, id',
-    messages:
-      'select user_id, conversation_id, id, seq, role, content, tool_calls, tool_call_id, created_at from app.messages where user_id = any($1::uuid[]) order by seq',
-  };
-  const snapshot: Record<string, unknown[]> = {};
-  for (const [name, sql] of Object.entries(tables)) snapshot[name] = (await admin.query(sql, [userIds])).rows;
-  return snapshot;
-}
-
-/** Counts of a user's rows in every table, as superuser. */
-export async function countRows(admin: pg.Pool, userId: string): Promise<{ users: number; tasks: number; conversations: number; messages: number }> {
-  const { rows } = await admin.query<{ users: number; tasks: number; conversations: number; messages: number }>(
-    `select (select count(*)::int from app.users where id = $1) as users,
-       (select count(*)::int from app.tasks where user_id = $1) as tasks,
-       (select count(*)::int from app.conversations where user_id = $1) as conversations,
-       (select count(*)::int from app.messages where user_id = $1) as messages`,
-    [userId],
-  );
-  return rows[0]!;
-}
-
-/**
- * Runs one statement as superuser with ordinary triggers off
- * (session_replication_role = replica), so that a test can set updated_at or
- * completed_at to a value in the past that app.touch_row would overwrite.
- */
-export async function withoutTriggers(admin: pg.Pool, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  return committedTransaction(admin, "begin; set local session_replication_role = 'replica'", (client) => client.query(sql, values));
-}
 
 export interface PlanNode {
   'Node Type': string;
@@ -59,7 +17,7 @@ export interface PlanNode {
 
 /**
  * EXPLAIN (format json) of a generated query with the given parameters, on a
- * client that is already inside a user context (test/helpers/as-user.ts): the
+ * client that is already inside a user context (test/helpers/transaction.ts): the
  * exact statement and bindings the repository sends, under row-level security.
  */
 export async function explainQuery<P>(client: pg.ClientBase, query: PreparedQuery<P, unknown>, params: P): Promise<PlanNode> {

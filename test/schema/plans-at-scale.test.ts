@@ -18,13 +18,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createTestDatabase } from './helpers/db.js';
-import { asUser } from './helpers/as-user.js';
-import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from './helpers/rows.js';
-import * as tq from '../src/queries/tasks.queries.js';
-import * as cq from '../src/queries/conversations.queries.js';
-import * as mq from '../src/queries/messages.queries.js';
-import { MAX_UUID } from '../src/repositories/pagination.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { asUser, withRawTransaction } from '../helpers/transaction.js';
+import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from '../helpers/plans.js';
+import * as tq from '../../src/queries/tasks.queries.js';
+import * as cq from '../../src/queries/conversations.queries.js';
+import * as mq from '../../src/queries/messages.queries.js';
+import { MAX_UUID } from '../../src/repositories/pagination.js';
 
 const db = await createTestDatabase();
 const [heavy, ...ordinary] = await db.createUsers(2001);
@@ -102,17 +102,12 @@ describe('plans with 2,001 users, for the heavy user', () => {
   );
 
   test('with ts_match_vq marked leakproof (a DBA\'s opt-in, see docs/api.md) search uses messages_search_idx under row-level security', async () => {
-    const client = await db.admin.connect();
-    try {
-      // Catalog changes are transactional: the marking is rolled back with the transaction.
-      await client.query('begin; alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof');
+    // Catalog changes are transactional: the marking is rolled back with the transaction.
+    await withRawTransaction(db.admin, { opening: 'begin; alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof' }, async (client) => {
       await client.query(`select pg_catalog.set_config('app.user_id', $1, true), pg_catalog.set_config('role', 'todo_chat_app', true)`, [heavy]);
       const plan = await explainQuery(client, mq.searchMessages, { userId: heavy!, query: 'zanzibar', conversationId: null, limit: 20 });
       assert.ok(planNodes(plan).some((node) => node['Index Name'] === 'messages_search_idx'), describePlan(plan));
-    } finally {
-      await client.query('rollback');
-      client.release();
-    }
+    });
   });
 
   test('without row-level security the same search does use messages_search_idx (the index itself is sound)', async () => {
