@@ -7,8 +7,8 @@
  * user sees none of it.
  */
 import crypto from 'node:crypto';
-import { runMain } from '../src/cli/run-main.js';
-import { withMigratedTarget } from '../src/db/target.js';
+import { runMain } from '../tools/run-main.js';
+import { withMigratedTarget } from '../tools/target.js';
 import { NotFoundError, createStore } from '../src/index.js';
 
 async function main(): Promise<void> {

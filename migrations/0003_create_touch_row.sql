@@ -6,9 +6,9 @@
 --          another writer has moved the row to n + 1. the version moves only
 --          when a column other than updated_at changed, so touching a
 --          conversation when a message arrives does not count as an edit.
--- touches: function app.touch_row().
+-- touches: function todo_chat.touch_row().
 
-create function app.touch_row() returns trigger
+create function todo_chat.touch_row() returns trigger
 language plpgsql
 as $$
 begin
@@ -22,4 +22,4 @@ begin
 end
 $$;
 
-comment on function app.touch_row() is 'before update trigger: sets updated_at to now(); bumps version when another column changed.';
+comment on function todo_chat.touch_row() is 'before update trigger: sets updated_at to now(); bumps version when another column changed.';

@@ -3,7 +3,7 @@
   optional client-chosen id.
 */
 /* @name CreateConversation */
-insert into app.conversations (id, title)
+insert into todo_chat.conversations (id, title)
 values (coalesce(:id::uuid, gen_random_uuid()), :title)
 returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt";
 
@@ -13,7 +13,7 @@ returning id, title, status, version, created_at as "createdAt", updated_at as "
 */
 /* @name GetConversation */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
-from app.conversations
+from todo_chat.conversations
 where id = :id!;
 
 /*
@@ -24,7 +24,7 @@ where id = :id!;
 */
 /* @name ListConversations */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
-from app.conversations
+from todo_chat.conversations
 where user_id = :userId!
   and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by updated_at desc, id desc
@@ -37,7 +37,7 @@ limit :limit!;
 */
 /* @name ListConversationsByStatus */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
-from app.conversations
+from todo_chat.conversations
 where user_id = :userId!
   and status = :status!
   and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
@@ -48,7 +48,7 @@ limit :limit!;
   Sets the title (null removes it).
 */
 /* @name RenameConversation */
-update app.conversations
+update todo_chat.conversations
 set title = :title
 where id = :id!
 returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt";
@@ -57,7 +57,7 @@ returning id, title, status, version, created_at as "createdAt", updated_at as "
   Archives or unarchives a conversation.
 */
 /* @name SetConversationStatus */
-update app.conversations
+update todo_chat.conversations
 set status = :status!
 where id = :id!
 returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt";
@@ -66,7 +66,7 @@ returning id, title, status, version, created_at as "createdAt", updated_at as "
   Deletes a conversation; its messages go with it (on delete cascade).
 */
 /* @name DeleteConversation */
-delete from app.conversations
+delete from todo_chat.conversations
 where id = :id!
 returning id;
 
@@ -76,6 +76,6 @@ returning id;
 */
 /* @name ExportConversations */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
-from app.conversations
+from todo_chat.conversations
 where user_id = :userId!
 order by created_at, id;

@@ -5,7 +5,7 @@
   The conversation must be the current user's (composite foreign key).
 */
 /* @name AppendMessages */
-insert into app.messages (id, conversation_id, role, content, tool_calls, tool_call_id)
+insert into todo_chat.messages (id, conversation_id, role, content, tool_calls, tool_call_id)
 select coalesce((m.value ->> 'id')::uuid, gen_random_uuid()),
   :conversationId!::uuid,
   m.value ->> 'role',
@@ -26,7 +26,7 @@ returning id, conversation_id as "conversationId", seq, role, content, tool_call
 /* @name ListRecentMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
   tool_call_id as "toolCallId", created_at as "createdAt"
-from app.messages
+from todo_chat.messages
 where user_id = :userId!
   and conversation_id = :conversationId!
   and seq < :beforeSeq!::bigint
@@ -41,7 +41,7 @@ limit :limit!;
 */
 /* @name GetTurnStart */
 select seq
-from app.messages
+from todo_chat.messages
 where user_id = :userId!
   and conversation_id = :conversationId!
   and seq <= :seq!::bigint
@@ -56,7 +56,7 @@ limit 1;
 /* @name ListMessagesBetween */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
   tool_call_id as "toolCallId", created_at as "createdAt"
-from app.messages
+from todo_chat.messages
 where user_id = :userId!
   and conversation_id = :conversationId!
   and seq >= :fromSeq!::bigint
@@ -70,7 +70,7 @@ order by seq;
 /* @name ListMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
   tool_call_id as "toolCallId", created_at as "createdAt"
-from app.messages
+from todo_chat.messages
 where user_id = :userId!
   and conversation_id = :conversationId!
 order by seq;
@@ -85,7 +85,7 @@ order by seq;
 select m.id, m.conversation_id as "conversationId", m.seq, m.role, m.content,
   m.tool_calls as "toolCalls", m.tool_call_id as "toolCallId", m.created_at as "createdAt",
   ts_rank(m.search_vector, q.query) as rank
-from app.messages m,
+from todo_chat.messages m,
   websearch_to_tsquery('english'::regconfig, :query!) as q(query)
 where m.user_id = :userId!
   and m.search_vector @@ q.query
@@ -101,6 +101,6 @@ limit :limit!;
 /* @name ExportMessages */
 select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
   tool_call_id as "toolCallId", created_at as "createdAt"
-from app.messages
+from todo_chat.messages
 where user_id = :userId!
 order by conversation_id, seq;

@@ -4,7 +4,7 @@
   completed_at, version and the timestamps come from defaults and triggers.
 */
 /* @name CreateTask */
-insert into app.tasks (id, title, description, completed)
+insert into todo_chat.tasks (id, title, description, completed)
 values (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)
 returning id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt";
@@ -16,7 +16,7 @@ returning id, title, description, completed, completed_at as "completedAt", vers
 /* @name GetTask */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
-from app.tasks
+from todo_chat.tasks
 where id = :id!;
 
 /*
@@ -28,7 +28,7 @@ where id = :id!;
 /* @name ListTasksNewest */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
-from app.tasks
+from todo_chat.tasks
 where user_id = :userId!
   and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by created_at desc, id desc
@@ -42,7 +42,7 @@ limit :limit!;
 /* @name ListTasksNewestByCompleted */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
-from app.tasks
+from todo_chat.tasks
 where user_id = :userId!
   and completed = :completed!
   and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
@@ -58,7 +58,7 @@ limit :limit!;
 /* @name ListTasksOldest */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
-from app.tasks
+from todo_chat.tasks
 where user_id = :userId!
   and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)
 order by created_at, id
@@ -71,7 +71,7 @@ limit :limit!;
 /* @name ListTasksOldestByCompleted */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
-from app.tasks
+from todo_chat.tasks
 where user_id = :userId!
   and completed = :completed!
   and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)
@@ -84,7 +84,7 @@ limit :limit!;
   no row back means not found or, when the task exists, a conflict.
 */
 /* @name UpdateTask */
-update app.tasks
+update todo_chat.tasks
 set title = coalesce(:title, title),
   description = coalesce(:description, description),
   completed = coalesce(:completed, completed)
@@ -98,7 +98,7 @@ returning id, title, description, completed, completed_at as "completedAt", vers
   row went.
 */
 /* @name DeleteTask */
-delete from app.tasks
+delete from todo_chat.tasks
 where id = :id!
   and (:expectedVersion::integer is null or version = :expectedVersion::integer)
 returning id;
@@ -110,6 +110,6 @@ returning id;
 /* @name ExportTasks */
 select id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt"
-from app.tasks
+from todo_chat.tasks
 where user_id = :userId!
 order by created_at, id;

@@ -39,7 +39,7 @@ export const ROLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 export function transactionPrologue(userId: string, appRole: string): string {
   if (!isCanonicalUuid(userId)) throw new InternalError('user id must be a canonical uuid');
   if (!ROLE_PATTERN.test(appRole)) throw new InternalError('invalid app role name');
-  return `begin; select pg_catalog.set_config('app.user_id', '${userId}', true), pg_catalog.set_config('role', '${appRole}', true)`;
+  return `begin; select pg_catalog.set_config('todo_chat.user_id', '${userId}', true), pg_catalog.set_config('role', '${appRole}', true)`;
 }
 
 interface OpenTransaction {

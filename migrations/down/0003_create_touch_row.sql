@@ -1,3 +1,3 @@
 -- down 0003_create_touch_row
 
-drop function app.touch_row();
+drop function todo_chat.touch_row();

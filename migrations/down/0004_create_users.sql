@@ -1,3 +1,3 @@
 -- down 0004_create_users
 
-drop table app.users;
+drop table todo_chat.users;

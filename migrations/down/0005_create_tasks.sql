@@ -1,4 +1,4 @@
 -- down 0005_create_tasks
 
-drop table app.tasks;
-drop function app.tasks_track_completion();
+drop table todo_chat.tasks;
+drop function todo_chat.tasks_track_completion();

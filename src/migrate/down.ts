@@ -12,12 +12,13 @@ import fs from 'node:fs';
 import type pg from 'pg';
 import { MigrationError } from '../errors.js';
 import { migrationsDir } from '../paths.js';
-import { forgetApplied, readApplied } from './bookkeeping.js';
+import { BOOKKEEPING_SCHEMA, forgetApplied, readApplied } from './bookkeeping.js';
 import { assertAppliedMatchFiles } from './check.js';
 import { listMigrationFiles, type MigrationFile } from './files.js';
 import { withMigrationLock } from './lock.js';
-import { DEFAULT_LOCK_TIMEOUT, withLockTimeout } from './lock-timeout.js';
-import type { MigrateOptions, MigrationResult } from './up.js';
+import { DEFAULT_LOCK_TIMEOUT, withSessionSettings } from './session-settings.js';
+import type { MigrateOptions } from './up.js';
+import type { MigrationResult } from './apply.js';
 
 const NO_TRANSACTION_LINE = /^-- todo-chat-db: no-transaction[ \t]*$/m;
 
@@ -30,7 +31,7 @@ export async function migrateDown(client: pg.ClientBase, count = 1, options: Mig
   return withMigrationLock(
     client,
     () =>
-      withLockTimeout(client, options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT, async () => {
+      withSessionSettings(client, { lockTimeout: options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT, searchPath: BOOKKEEPING_SCHEMA }, async () => {
         const applied = await readApplied(client);
         assertAppliedMatchFiles(applied, files, dir);
         const results: MigrationResult[] = [];

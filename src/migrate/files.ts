@@ -57,17 +57,24 @@ export function scanMigrationFiles(dir = migrationsDir): Omit<MigrationFile, 'ha
   return files;
 }
 
-/** The up files of `dir` in id order, each with the hash postgres-migrations records for it. */
-export async function listMigrationFiles(dir = migrationsDir): Promise<MigrationFile[]> {
-  const files = scanMigrationFiles(dir);
-  let loaded: Awaited<ReturnType<typeof loadMigrationFiles>>;
+/**
+ * What postgres-migrations records for each file of `dir` when it applies it
+ * (id, name, hash), its own table-creating migration 0 included.
+ */
+export async function loadBookkeepingRows(dir = migrationsDir): Promise<{ id: number; name: string; hash: string; fileName: string }[]> {
   try {
-    loaded = await loadMigrationFiles(dir);
+    return (await loadMigrationFiles(dir)).map(({ id, name, hash, fileName }) => ({ id, name, hash, fileName }));
   } catch (error) {
     throw new MigrationError(`postgres-migrations refused the migration files in ${dir}: ${(error as Error)?.message ?? String(error)}`, {
       cause: error,
     });
   }
+}
+
+/** The up files of `dir` in id order, each with the hash postgres-migrations records for it. */
+export async function listMigrationFiles(dir = migrationsDir): Promise<MigrationFile[]> {
+  const files = scanMigrationFiles(dir);
+  const loaded = await loadBookkeepingRows(dir);
   return files.map((file) => {
     const migration = loaded.find((m) => m.id === file.id);
     if (!migration || migration.fileName !== file.fileName) {

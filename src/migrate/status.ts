@@ -1,26 +1,36 @@
 /**
  * Which migrations are applied (and whether their file is missing or changed
- * since) and which are pending: for `npm run migrate -- status`, under our
- * lock so that it never reports an up half-way, and for store.health().
+ * since) and which are pending: for `migrate status`, under our lock so that
+ * it never reports an up half-way, and for store.health().
  */
 import type pg from 'pg';
 import { migrationsDir } from '../paths.js';
 import { readApplied, type AppliedMigration } from './bookkeeping.js';
 import { listMigrationFiles, type MigrationFile } from './files.js';
+import { findLegacyInstall } from './legacy.js';
 import { withMigrationLock } from './lock.js';
 
 export interface MigrationStatus {
   applied: (AppliedMigration & { fileName: string | undefined; changed: boolean })[];
   pending: MigrationFile[];
+  /** An install under the former names (schema app, public.migrations) that the next up adopts: how many of its migrations it had applied. */
+  legacy?: { applied: number };
 }
 
-export async function migrationStatus(
+export async function readMigrationStatus(
   client: pg.ClientBase,
   options: { dir?: string | undefined; lockWaitMs?: number | undefined } = {},
 ): Promise<MigrationStatus> {
   const files = await listMigrationFiles(options.dir ?? migrationsDir);
-  const applied = await withMigrationLock(client, () => readApplied(client), { waitMs: options.lockWaitMs });
-  return compare(files, applied);
+  return withMigrationLock(
+    client,
+    async () => {
+      const status = compare(files, await readApplied(client));
+      const legacy = await findLegacyInstall(client);
+      return legacy ? { ...status, legacy: { applied: legacy.length } } : status;
+    },
+    { waitMs: options.lockWaitMs },
+  );
 }
 
 /**

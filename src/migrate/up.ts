@@ -1,36 +1,21 @@
 /**
- * Applying pending migrations. postgres-migrations applies them, through its
- * documented `migrate({ client }, dir)`: it records each in its bookkeeping
- * table, checks the hashes of the applied ones, runs each file in its own
- * transaction (or none, for `-- postgres-migrations disable-transaction`) and
- * takes its own lock.
- *
- * We call it once per pending file, on a staging directory holding copies of
- * files 1..k when file k is pending, so each call applies exactly file k: its
- * duration and, on failure, its name are known without reading the library's
- * log lines or error text. Before that, under our lock, we refuse an applied
- * migration whose file is missing or changed, which the library does not
- * notice or does not name.
+ * `up`: under our lock, adopt an install made under the former names if the
+ * database holds one (src/migrate/legacy.ts), make sure our bookkeeping table
+ * exists, refuse an applied migration whose file is missing or changed (which
+ * the library does not notice or does not name), then apply what is pending
+ * (src/migrate/apply.ts).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type pg from 'pg';
-import { migrate } from 'postgres-migrations';
-import { MigrationError } from '../errors.js';
 import { migrationsDir } from '../paths.js';
-import { readApplied } from './bookkeeping.js';
+import { BOOKKEEPING_SCHEMA, prepareBookkeeping, readApplied } from './bookkeeping.js';
 import { assertAppliedMatchFiles } from './check.js';
-import { listMigrationFiles, type MigrationFile } from './files.js';
+import { listMigrationFiles } from './files.js';
+import { adoptLegacyInstall } from './legacy.js';
 import { withMigrationLock } from './lock.js';
-import { DEFAULT_LOCK_TIMEOUT, withLockTimeout } from './lock-timeout.js';
+import { DEFAULT_LOCK_TIMEOUT, withSessionSettings } from './session-settings.js';
+import { applyPending, type MigrationLog, type MigrationResult } from './apply.js';
 
-export type MigrationLog = (line: string) => void;
-
-export interface MigrationResult {
-  fileName: string;
-  durationMs: number;
-}
+export type { MigrationLog, MigrationResult } from './apply.js';
 
 export interface MigrateOptions {
   /** The migrations folder (its down files in `down/`); the shipped one by default. */
@@ -47,55 +32,19 @@ export interface MigrateOptions {
 export async function migrateUp(client: pg.ClientBase, options: MigrateOptions = {}): Promise<MigrationResult[]> {
   const dir = options.dir ?? migrationsDir;
   const log = options.log ?? (() => undefined);
+  const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
   const files = await listMigrationFiles(dir);
   return withMigrationLock(
     client,
-    () =>
-      withLockTimeout(client, options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT, async () => {
+    async () => {
+      await adoptLegacyInstall(client, { dir, log, lockTimeout });
+      await prepareBookkeeping(client);
+      return withSessionSettings(client, { lockTimeout, searchPath: BOOKKEEPING_SCHEMA }, async () => {
         const applied = await readApplied(client);
         assertAppliedMatchFiles(applied, files, dir);
-        const pending = files.filter((file) => !applied.some((row) => row.id === file.id));
-        if (pending.length === 0) return [];
-        const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'tcdb-migrate-'));
-        try {
-          const results: MigrationResult[] = [];
-          for (const file of files) {
-            fs.copyFileSync(file.path, path.join(staging, file.fileName));
-            if (!pending.includes(file)) continue;
-            const durationMs = await applyOne(client, staging, file);
-            results.push({ fileName: file.fileName, durationMs });
-            log(`applied ${file.fileName} (${durationMs.toFixed(1)} ms)`);
-          }
-          return results;
-        } finally {
-          fs.rmSync(staging, { recursive: true, force: true });
-        }
-      }),
+        return applyPending(client, files, applied, log);
+      });
+    },
     { waitMs: options.lockWaitMs },
   );
-}
-
-/** Applies `file`, the one pending file in `staging`, and returns how long it took. */
-async function applyOne(client: pg.ClientBase, staging: string, file: MigrationFile): Promise<number> {
-  const started = performance.now();
-  let ran: { id: number }[];
-  try {
-    ran = await migrate({ client: client as pg.Client }, staging);
-  } catch (error) {
-    throw new MigrationError(`migration ${file.fileName} failed and was rolled back: ${(error as Error)?.message ?? String(error)}`, {
-      cause: error,
-      file: file.fileName,
-    });
-  }
-  const durationMs = performance.now() - started;
-  // Id 0 is the library creating its table on the first call.
-  const ids = ran.map((m) => m.id).filter((id) => id > 0);
-  if (ids.length !== 1 || ids[0] !== file.id) {
-    throw new MigrationError(
-      `postgres-migrations applied migration(s) [${ids.join(', ')}] when only ${file.fileName} was pending; ` +
-        'is another tool migrating this database without our lock?',
-      { file: file.fileName },
-    );
-  }
-  return durationMs;
 }

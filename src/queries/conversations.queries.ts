@@ -27,12 +27,12 @@ export interface ICreateConversationQuery {
   result: ICreateConversationResult;
 }
 
-const createConversationIR: any = {"usedParamSet":{"id":true,"title":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":59,"b":61}]},{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":90,"b":95}]}],"statement":"insert into app.conversations (id, title)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title)\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                                    "};
+const createConversationIR: any = {"usedParamSet":{"id":true,"title":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":65,"b":67}]},{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":96,"b":101}]}],"statement":"insert into todo_chat.conversations (id, title)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title)\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                                    "};
 
 /**
  * Query generated from SQL:
  * ```
- * insert into app.conversations (id, title)
+ * insert into todo_chat.conversations (id, title)
  * values (coalesce(:id::uuid, gen_random_uuid()), :title)
  * returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"                                                                                                    
  * ```
@@ -61,13 +61,13 @@ export interface IGetConversationQuery {
   result: IGetConversationResult;
 }
 
-const getConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":122,"b":125}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere id = :id!                                                                                                                                                                                                                                        "};
+const getConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":128,"b":131}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.conversations\nwhere id = :id!                                                                                                                                                                                                                                        "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
- * from app.conversations
+ * from todo_chat.conversations
  * where id = :id!                                                                                                                                                                                                                                        
  * ```
  */
@@ -98,13 +98,13 @@ export interface IListConversationsQuery {
   result: IListConversationsResult;
 }
 
-const listConversationsIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":171}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":196}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":245,"b":251}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\n  and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                                                                                                                               "};
+const listConversationsIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":133,"b":140}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":177}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":193,"b":202}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":251,"b":257}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.conversations\nwhere user_id = :userId!\n  and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                                                                                                                               "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
- * from app.conversations
+ * from todo_chat.conversations
  * where user_id = :userId!
  *   and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by updated_at desc, id desc
@@ -139,13 +139,13 @@ export interface IListConversationsByStatusQuery {
   result: IListConversationsByStatusResult;
 }
 
-const listConversationsByStatusIR: any = {"usedParamSet":{"userId":true,"status":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":151,"b":158}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":186,"b":195}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":211,"b":220}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":269,"b":275}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\n  and status = :status!\n  and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                         "};
+const listConversationsByStatusIR: any = {"usedParamSet":{"userId":true,"status":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":133,"b":140}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":157,"b":164}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":192,"b":201}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":217,"b":226}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":275,"b":281}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.conversations\nwhere user_id = :userId!\n  and status = :status!\n  and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by updated_at desc, id desc\nlimit :limit!                                         "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
- * from app.conversations
+ * from todo_chat.conversations
  * where user_id = :userId!
  *   and status = :status!
  *   and (updated_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
@@ -178,12 +178,12 @@ export interface IRenameConversationQuery {
   result: IRenameConversationResult;
 }
 
-const renameConversationIR: any = {"usedParamSet":{"title":true,"id":true},"params":[{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":37,"b":42}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":55,"b":58}]}],"statement":"update app.conversations\nset title = :title\nwhere id = :id!\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                              "};
+const renameConversationIR: any = {"usedParamSet":{"title":true,"id":true},"params":[{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":43,"b":48}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":61,"b":64}]}],"statement":"update todo_chat.conversations\nset title = :title\nwhere id = :id!\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                              "};
 
 /**
  * Query generated from SQL:
  * ```
- * update app.conversations
+ * update todo_chat.conversations
  * set title = :title
  * where id = :id!
  * returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"                                              
@@ -214,12 +214,12 @@ export interface ISetConversationStatusQuery {
   result: ISetConversationStatusResult;
 }
 
-const setConversationStatusIR: any = {"usedParamSet":{"status":true,"id":true},"params":[{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":38,"b":45}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":58,"b":61}]}],"statement":"update app.conversations\nset status = :status!\nwhere id = :id!\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                            "};
+const setConversationStatusIR: any = {"usedParamSet":{"status":true,"id":true},"params":[{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":44,"b":51}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":64,"b":67}]}],"statement":"update todo_chat.conversations\nset status = :status!\nwhere id = :id!\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                            "};
 
 /**
  * Query generated from SQL:
  * ```
- * update app.conversations
+ * update todo_chat.conversations
  * set status = :status!
  * where id = :id!
  * returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"                                                                            
@@ -244,12 +244,12 @@ export interface IDeleteConversationQuery {
   result: IDeleteConversationResult;
 }
 
-const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":41,"b":44}]}],"statement":"delete from app.conversations\nwhere id = :id!\nreturning id                                                                                                                               "};
+const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":47,"b":50}]}],"statement":"delete from todo_chat.conversations\nwhere id = :id!\nreturning id                                                                                                                               "};
 
 /**
  * Query generated from SQL:
  * ```
- * delete from app.conversations
+ * delete from todo_chat.conversations
  * where id = :id!
  * returning id                                                                                                                               
  * ```
@@ -278,13 +278,13 @@ export interface IExportConversationsQuery {
   result: IExportConversationsResult;
 }
 
-const exportConversationsIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.conversations\nwhere user_id = :userId!\norder by created_at, id"};
+const exportConversationsIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":133,"b":140}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.conversations\nwhere user_id = :userId!\norder by created_at, id"};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
- * from app.conversations
+ * from todo_chat.conversations
  * where user_id = :userId!
  * order by created_at, id
  * ```

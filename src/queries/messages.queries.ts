@@ -30,12 +30,12 @@ export interface IAppendMessagesQuery {
   result: IAppendMessagesResult;
 }
 
-const appendMessagesIR: any = {"usedParamSet":{"conversationId":true,"messages":true},"params":[{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":152,"b":167}]},{"name":"messages","required":true,"transform":{"type":"scalar"},"locs":[{"a":339,"b":348}]}],"statement":"insert into app.messages (id, conversation_id, role, content, tool_calls, tool_call_id)\nselect coalesce((m.value ->> 'id')::uuid, gen_random_uuid()),\n  :conversationId!::uuid,\n  m.value ->> 'role',\n  coalesce(m.value ->> 'content', ''),\n  nullif(m.value -> 'toolCalls', 'null'::jsonb),\n  m.value ->> 'toolCallId'\nfrom jsonb_array_elements(:messages!::jsonb) with ordinality as m(value, ordinal)\norder by m.ordinal\nreturning id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"                                                                                                                                                                                                                                                                   "};
+const appendMessagesIR: any = {"usedParamSet":{"conversationId":true,"messages":true},"params":[{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":158,"b":173}]},{"name":"messages","required":true,"transform":{"type":"scalar"},"locs":[{"a":345,"b":354}]}],"statement":"insert into todo_chat.messages (id, conversation_id, role, content, tool_calls, tool_call_id)\nselect coalesce((m.value ->> 'id')::uuid, gen_random_uuid()),\n  :conversationId!::uuid,\n  m.value ->> 'role',\n  coalesce(m.value ->> 'content', ''),\n  nullif(m.value -> 'toolCalls', 'null'::jsonb),\n  m.value ->> 'toolCallId'\nfrom jsonb_array_elements(:messages!::jsonb) with ordinality as m(value, ordinal)\norder by m.ordinal\nreturning id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"                                                                                                                                                                                                                                                                   "};
 
 /**
  * Query generated from SQL:
  * ```
- * insert into app.messages (id, conversation_id, role, content, tool_calls, tool_call_id)
+ * insert into todo_chat.messages (id, conversation_id, role, content, tool_calls, tool_call_id)
  * select coalesce((m.value ->> 'id')::uuid, gen_random_uuid()),
  *   :conversationId!::uuid,
  *   m.value ->> 'role',
@@ -78,14 +78,14 @@ export interface IListRecentMessagesQuery {
   result: IListRecentMessagesResult;
 }
 
-const listRecentMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"beforeSeq":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]},{"name":"beforeSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":249,"b":259}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":293,"b":299}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq < :beforeSeq!::bigint\norder by seq desc\nlimit :limit!                                                                                                                                                                                                                                                                                       "};
+const listRecentMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"beforeSeq":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":193,"b":200}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":226,"b":241}]},{"name":"beforeSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":255,"b":265}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":299,"b":305}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom todo_chat.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq < :beforeSeq!::bigint\norder by seq desc\nlimit :limit!                                                                                                                                                                                                                                                                                       "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
  *   tool_call_id as "toolCallId", created_at as "createdAt"
- * from app.messages
+ * from todo_chat.messages
  * where user_id = :userId!
  *   and conversation_id = :conversationId!
  *   and seq < :beforeSeq!::bigint
@@ -115,13 +115,13 @@ export interface IGetTurnStartQuery {
   result: IGetTurnStartResult;
 }
 
-const getTurnStartIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"seq":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":45,"b":52}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":78,"b":93}]},{"name":"seq","required":true,"transform":{"type":"scalar"},"locs":[{"a":108,"b":112}]}],"statement":"select seq\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq <= :seq!::bigint\n  and role <> 'tool'\norder by seq desc\nlimit 1                                                                                                                                 "};
+const getTurnStartIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"seq":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":51,"b":58}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":84,"b":99}]},{"name":"seq","required":true,"transform":{"type":"scalar"},"locs":[{"a":114,"b":118}]}],"statement":"select seq\nfrom todo_chat.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq <= :seq!::bigint\n  and role <> 'tool'\norder by seq desc\nlimit 1                                                                                                                                 "};
 
 /**
  * Query generated from SQL:
  * ```
  * select seq
- * from app.messages
+ * from todo_chat.messages
  * where user_id = :userId!
  *   and conversation_id = :conversationId!
  *   and seq <= :seq!::bigint
@@ -160,14 +160,14 @@ export interface IListMessagesBetweenQuery {
   result: IListMessagesBetweenResult;
 }
 
-const listMessagesBetweenIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"fromSeq":true,"toSeq":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]},{"name":"fromSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":250,"b":258}]},{"name":"toSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":286}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq >= :fromSeq!::bigint\n  and seq < :toSeq!::bigint\norder by seq                                                                                                                            "};
+const listMessagesBetweenIR: any = {"usedParamSet":{"userId":true,"conversationId":true,"fromSeq":true,"toSeq":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":193,"b":200}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":226,"b":241}]},{"name":"fromSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":256,"b":264}]},{"name":"toSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":286,"b":292}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom todo_chat.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\n  and seq >= :fromSeq!::bigint\n  and seq < :toSeq!::bigint\norder by seq                                                                                                                            "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
  *   tool_call_id as "toolCallId", created_at as "createdAt"
- * from app.messages
+ * from todo_chat.messages
  * where user_id = :userId!
  *   and conversation_id = :conversationId!
  *   and seq >= :fromSeq!::bigint
@@ -203,14 +203,14 @@ export interface IListMessagesQuery {
   result: IListMessagesResult;
 }
 
-const listMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":235}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\norder by seq                                                                                                                                                                                                                                           "};
+const listMessagesIR: any = {"usedParamSet":{"userId":true,"conversationId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":193,"b":200}]},{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":226,"b":241}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom todo_chat.messages\nwhere user_id = :userId!\n  and conversation_id = :conversationId!\norder by seq                                                                                                                                                                                                                                           "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
  *   tool_call_id as "toolCallId", created_at as "createdAt"
- * from app.messages
+ * from todo_chat.messages
  * where user_id = :userId!
  *   and conversation_id = :conversationId!
  * order by seq                                                                                                                                                                                                                                           
@@ -247,7 +247,7 @@ export interface ISearchMessagesQuery {
   result: ISearchMessagesResult;
 }
 
-const searchMessagesIR: any = {"usedParamSet":{"query":true,"userId":true,"conversationId":true,"limit":true},"params":[{"name":"query","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":286}]},{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":319,"b":326}]},{"name":"conversationId","required":false,"transform":{"type":"scalar"},"locs":[{"a":368,"b":382},{"a":421,"b":435}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":481,"b":487}]}],"statement":"select m.id, m.conversation_id as \"conversationId\", m.seq, m.role, m.content,\n  m.tool_calls as \"toolCalls\", m.tool_call_id as \"toolCallId\", m.created_at as \"createdAt\",\n  ts_rank(m.search_vector, q.query) as rank\nfrom app.messages m,\n  websearch_to_tsquery('english'::regconfig, :query!) as q(query)\nwhere m.user_id = :userId!\n  and m.search_vector @@ q.query\n  and (:conversationId::uuid is null or m.conversation_id = :conversationId::uuid)\norder by rank desc, m.seq desc\nlimit :limit!                                                                                                                                         "};
+const searchMessagesIR: any = {"usedParamSet":{"query":true,"userId":true,"conversationId":true,"limit":true},"params":[{"name":"query","required":true,"transform":{"type":"scalar"},"locs":[{"a":286,"b":292}]},{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":325,"b":332}]},{"name":"conversationId","required":false,"transform":{"type":"scalar"},"locs":[{"a":374,"b":388},{"a":427,"b":441}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":487,"b":493}]}],"statement":"select m.id, m.conversation_id as \"conversationId\", m.seq, m.role, m.content,\n  m.tool_calls as \"toolCalls\", m.tool_call_id as \"toolCallId\", m.created_at as \"createdAt\",\n  ts_rank(m.search_vector, q.query) as rank\nfrom todo_chat.messages m,\n  websearch_to_tsquery('english'::regconfig, :query!) as q(query)\nwhere m.user_id = :userId!\n  and m.search_vector @@ q.query\n  and (:conversationId::uuid is null or m.conversation_id = :conversationId::uuid)\norder by rank desc, m.seq desc\nlimit :limit!                                                                                                                                         "};
 
 /**
  * Query generated from SQL:
@@ -255,7 +255,7 @@ const searchMessagesIR: any = {"usedParamSet":{"query":true,"userId":true,"conve
  * select m.id, m.conversation_id as "conversationId", m.seq, m.role, m.content,
  *   m.tool_calls as "toolCalls", m.tool_call_id as "toolCallId", m.created_at as "createdAt",
  *   ts_rank(m.search_vector, q.query) as rank
- * from app.messages m,
+ * from todo_chat.messages m,
  *   websearch_to_tsquery('english'::regconfig, :query!) as q(query)
  * where m.user_id = :userId!
  *   and m.search_vector @@ q.query
@@ -291,14 +291,14 @@ export interface IExportMessagesQuery {
   result: IExportMessagesResult;
 }
 
-const exportMessagesIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":194}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom app.messages\nwhere user_id = :userId!\norder by conversation_id, seq"};
+const exportMessagesIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":193,"b":200}]}],"statement":"select id, conversation_id as \"conversationId\", seq, role, content, tool_calls as \"toolCalls\",\n  tool_call_id as \"toolCallId\", created_at as \"createdAt\"\nfrom todo_chat.messages\nwhere user_id = :userId!\norder by conversation_id, seq"};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, conversation_id as "conversationId", seq, role, content, tool_calls as "toolCalls",
  *   tool_call_id as "toolCallId", created_at as "createdAt"
- * from app.messages
+ * from todo_chat.messages
  * where user_id = :userId!
  * order by conversation_id, seq
  * ```

@@ -16,14 +16,14 @@ export interface ICreateTaskParams {
 /** 'CreateTask' return type */
 export interface ICreateTaskResult {
   completed: boolean;
-  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  /** set when completed turns true, cleared when it turns false (todo_chat.tasks_track_completion). */
   completedAt: Date | null;
   createdAt: Date;
   description: string;
   id: string;
   title: string;
   updatedAt: Date;
-  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  /** starts at 1, bumped by every update (todo_chat.touch_row); update/delete may require an expected version. */
   version: number;
 }
 
@@ -33,12 +33,12 @@ export interface ICreateTaskQuery {
   result: ICreateTaskResult;
 }
 
-const createTaskIR: any = {"usedParamSet":{"id":true,"title":true,"description":true,"completed":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":75,"b":77}]},{"name":"title","required":true,"transform":{"type":"scalar"},"locs":[{"a":106,"b":112}]},{"name":"description","required":true,"transform":{"type":"scalar"},"locs":[{"a":115,"b":127}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":130,"b":140}]}],"statement":"insert into app.tasks (id, title, description, completed)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)\nreturning id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                            "};
+const createTaskIR: any = {"usedParamSet":{"id":true,"title":true,"description":true,"completed":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":81,"b":83}]},{"name":"title","required":true,"transform":{"type":"scalar"},"locs":[{"a":112,"b":118}]},{"name":"description","required":true,"transform":{"type":"scalar"},"locs":[{"a":121,"b":133}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":136,"b":146}]}],"statement":"insert into todo_chat.tasks (id, title, description, completed)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)\nreturning id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                            "};
 
 /**
  * Query generated from SQL:
  * ```
- * insert into app.tasks (id, title, description, completed)
+ * insert into todo_chat.tasks (id, title, description, completed)
  * values (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)
  * returning id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"                                                                                            
@@ -55,14 +55,14 @@ export interface IGetTaskParams {
 /** 'GetTask' return type */
 export interface IGetTaskResult {
   completed: boolean;
-  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  /** set when completed turns true, cleared when it turns false (todo_chat.tasks_track_completion). */
   completedAt: Date | null;
   createdAt: Date;
   description: string;
   id: string;
   title: string;
   updatedAt: Date;
-  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  /** starts at 1, bumped by every update (todo_chat.touch_row); update/delete may require an expected version. */
   version: number;
 }
 
@@ -72,14 +72,14 @@ export interface IGetTaskQuery {
   result: IGetTaskResult;
 }
 
-const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":163,"b":166}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere id = :id!                                                                                                                                                                                                                                                               "};
+const getTaskIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":169,"b":172}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.tasks\nwhere id = :id!                                                                                                                                                                                                                                                               "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
- * from app.tasks
+ * from todo_chat.tasks
  * where id = :id!                                                                                                                                                                                                                                                               
  * ```
  */
@@ -97,14 +97,14 @@ export interface IListTasksNewestParams {
 /** 'ListTasksNewest' return type */
 export interface IListTasksNewestResult {
   completed: boolean;
-  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  /** set when completed turns true, cleared when it turns false (todo_chat.tasks_track_completion). */
   completedAt: Date | null;
   createdAt: Date;
   description: string;
   id: string;
   title: string;
   updatedAt: Date;
-  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  /** starts at 1, bumped by every update (todo_chat.touch_row); update/delete may require an expected version. */
   version: number;
 }
 
@@ -114,14 +114,14 @@ export interface IListTasksNewestQuery {
   result: IListTasksNewestResult;
 }
 
-const listTasksNewestIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":203,"b":212}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":237}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":286,"b":292}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                             "};
+const listTasksNewestIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":174,"b":181}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":209,"b":218}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":243}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":292,"b":298}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.tasks\nwhere user_id = :userId!\n  and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                             "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
- * from app.tasks
+ * from todo_chat.tasks
  * where user_id = :userId!
  *   and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by created_at desc, id desc
@@ -143,14 +143,14 @@ export interface IListTasksNewestByCompletedParams {
 /** 'ListTasksNewestByCompleted' return type */
 export interface IListTasksNewestByCompletedResult {
   completed: boolean;
-  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  /** set when completed turns true, cleared when it turns false (todo_chat.tasks_track_completion). */
   completedAt: Date | null;
   createdAt: Date;
   description: string;
   id: string;
   title: string;
   updatedAt: Date;
-  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  /** starts at 1, bumped by every update (todo_chat.touch_row); update/delete may require an expected version. */
   version: number;
 }
 
@@ -160,14 +160,14 @@ export interface IListTasksNewestByCompletedQuery {
   result: IListTasksNewestByCompletedResult;
 }
 
-const listTasksNewestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":205}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":233,"b":242}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":258,"b":267}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":316,"b":322}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                                           "};
+const listTasksNewestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":174,"b":181}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":201,"b":211}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":239,"b":248}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":264,"b":273}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":322,"b":328}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at desc, id desc\nlimit :limit!                                                                                                                                                                                                                                                           "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
- * from app.tasks
+ * from todo_chat.tasks
  * where user_id = :userId!
  *   and completed = :completed!
  *   and (created_at, id) < (:cursorAt!::timestamptz, :cursorId!::uuid)
@@ -189,14 +189,14 @@ export interface IListTasksOldestParams {
 /** 'ListTasksOldest' return type */
 export interface IListTasksOldestResult {
   completed: boolean;
-  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  /** set when completed turns true, cleared when it turns false (todo_chat.tasks_track_completion). */
   completedAt: Date | null;
   createdAt: Date;
   description: string;
   id: string;
   title: string;
   updatedAt: Date;
-  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  /** starts at 1, bumped by every update (todo_chat.touch_row); update/delete may require an expected version. */
   version: number;
 }
 
@@ -206,14 +206,14 @@ export interface IListTasksOldestQuery {
   result: IListTasksOldestResult;
 }
 
-const listTasksOldestIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":203,"b":212}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":237}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":276,"b":282}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                  "};
+const listTasksOldestIR: any = {"usedParamSet":{"userId":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":174,"b":181}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":209,"b":218}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":243}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":288}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.tasks\nwhere user_id = :userId!\n  and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                  "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
- * from app.tasks
+ * from todo_chat.tasks
  * where user_id = :userId!
  *   and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)
  * order by created_at, id
@@ -235,14 +235,14 @@ export interface IListTasksOldestByCompletedParams {
 /** 'ListTasksOldestByCompleted' return type */
 export interface IListTasksOldestByCompletedResult {
   completed: boolean;
-  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  /** set when completed turns true, cleared when it turns false (todo_chat.tasks_track_completion). */
   completedAt: Date | null;
   createdAt: Date;
   description: string;
   id: string;
   title: string;
   updatedAt: Date;
-  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  /** starts at 1, bumped by every update (todo_chat.touch_row); update/delete may require an expected version. */
   version: number;
 }
 
@@ -252,14 +252,14 @@ export interface IListTasksOldestByCompletedQuery {
   result: IListTasksOldestByCompletedResult;
 }
 
-const listTasksOldestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":205}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":233,"b":242}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":258,"b":267}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":306,"b":312}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                                                    "};
+const listTasksOldestByCompletedIR: any = {"usedParamSet":{"userId":true,"completed":true,"cursorAt":true,"cursorId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":174,"b":181}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":201,"b":211}]},{"name":"cursorAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":239,"b":248}]},{"name":"cursorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":264,"b":273}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":312,"b":318}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.tasks\nwhere user_id = :userId!\n  and completed = :completed!\n  and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)\norder by created_at, id\nlimit :limit!                                                                                                                                                                                                                    "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
- * from app.tasks
+ * from todo_chat.tasks
  * where user_id = :userId!
  *   and completed = :completed!
  *   and (created_at, id) > (:cursorAt!::timestamptz, :cursorId!::uuid)
@@ -282,14 +282,14 @@ export interface IUpdateTaskParams {
 /** 'UpdateTask' return type */
 export interface IUpdateTaskResult {
   completed: boolean;
-  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  /** set when completed turns true, cleared when it turns false (todo_chat.tasks_track_completion). */
   completedAt: Date | null;
   createdAt: Date;
   description: string;
   id: string;
   title: string;
   updatedAt: Date;
-  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  /** starts at 1, bumped by every update (todo_chat.touch_row); update/delete may require an expected version. */
   version: number;
 }
 
@@ -299,12 +299,12 @@ export interface IUpdateTaskQuery {
   result: IUpdateTaskResult;
 }
 
-const updateTaskIR: any = {"usedParamSet":{"title":true,"description":true,"completed":true,"id":true,"expectedVersion":true},"params":[{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":38,"b":43}]},{"name":"description","required":false,"transform":{"type":"scalar"},"locs":[{"a":79,"b":90}]},{"name":"completed","required":false,"transform":{"type":"scalar"},"locs":[{"a":130,"b":139}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":164,"b":167}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":176,"b":191},{"a":223,"b":238}]}],"statement":"update app.tasks\nset title = coalesce(:title, title),\n  description = coalesce(:description, description),\n  completed = coalesce(:completed, completed)\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                                "};
+const updateTaskIR: any = {"usedParamSet":{"title":true,"description":true,"completed":true,"id":true,"expectedVersion":true},"params":[{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":44,"b":49}]},{"name":"description","required":false,"transform":{"type":"scalar"},"locs":[{"a":85,"b":96}]},{"name":"completed","required":false,"transform":{"type":"scalar"},"locs":[{"a":136,"b":145}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":173}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":182,"b":197},{"a":229,"b":244}]}],"statement":"update todo_chat.tasks\nset title = coalesce(:title, title),\n  description = coalesce(:description, description),\n  completed = coalesce(:completed, completed)\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                                "};
 
 /**
  * Query generated from SQL:
  * ```
- * update app.tasks
+ * update todo_chat.tasks
  * set title = coalesce(:title, title),
  *   description = coalesce(:description, description),
  *   completed = coalesce(:completed, completed)
@@ -334,12 +334,12 @@ export interface IDeleteTaskQuery {
   result: IDeleteTaskResult;
 }
 
-const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":33,"b":36}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":45,"b":60},{"a":92,"b":107}]}],"statement":"delete from app.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                                                                       "};
+const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":39,"b":42}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":51,"b":66},{"a":98,"b":113}]}],"statement":"delete from todo_chat.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                                                                       "};
 
 /**
  * Query generated from SQL:
  * ```
- * delete from app.tasks
+ * delete from todo_chat.tasks
  * where id = :id!
  *   and (:expectedVersion::integer is null or version = :expectedVersion::integer)
  * returning id                                                                                                                       
@@ -356,14 +356,14 @@ export interface IExportTasksParams {
 /** 'ExportTasks' return type */
 export interface IExportTasksResult {
   completed: boolean;
-  /** set when completed turns true, cleared when it turns false (app.tasks_track_completion). */
+  /** set when completed turns true, cleared when it turns false (todo_chat.tasks_track_completion). */
   completedAt: Date | null;
   createdAt: Date;
   description: string;
   id: string;
   title: string;
   updatedAt: Date;
-  /** starts at 1, bumped by every update (app.touch_row); update/delete may require an expected version. */
+  /** starts at 1, bumped by every update (todo_chat.touch_row); update/delete may require an expected version. */
   version: number;
 }
 
@@ -373,14 +373,14 @@ export interface IExportTasksQuery {
   result: IExportTasksResult;
 }
 
-const exportTasksIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":175}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom app.tasks\nwhere user_id = :userId!\norder by created_at, id"};
+const exportTasksIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":174,"b":181}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.tasks\nwhere user_id = :userId!\norder by created_at, id"};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"
- * from app.tasks
+ * from todo_chat.tasks
  * where user_id = :userId!
  * order by created_at, id
  * ```

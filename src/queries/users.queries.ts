@@ -16,13 +16,13 @@ export interface IEnsureUserQuery {
   result: IEnsureUserResult;
 }
 
-const ensureUserIR: any = {"usedParamSet":{},"params":[],"statement":"insert into app.users (id)\nvalues (app.current_user_id())\non conflict (id) do nothing\nreturning id, created_at as \"createdAt\"                               "};
+const ensureUserIR: any = {"usedParamSet":{},"params":[],"statement":"insert into todo_chat.users (id)\nvalues (todo_chat.current_user_id())\non conflict (id) do nothing\nreturning id, created_at as \"createdAt\"                               "};
 
 /**
  * Query generated from SQL:
  * ```
- * insert into app.users (id)
- * values (app.current_user_id())
+ * insert into todo_chat.users (id)
+ * values (todo_chat.current_user_id())
  * on conflict (id) do nothing
  * returning id, created_at as "createdAt"                               
  * ```
@@ -45,14 +45,14 @@ export interface IGetUserQuery {
   result: IGetUserResult;
 }
 
-const getUserIR: any = {"usedParamSet":{},"params":[],"statement":"select id, created_at as \"createdAt\"\nfrom app.users\nwhere id = app.current_user_id()                                                                                                          "};
+const getUserIR: any = {"usedParamSet":{},"params":[],"statement":"select id, created_at as \"createdAt\"\nfrom todo_chat.users\nwhere id = todo_chat.current_user_id()                                                                                                          "};
 
 /**
  * Query generated from SQL:
  * ```
  * select id, created_at as "createdAt"
- * from app.users
- * where id = app.current_user_id()                                                                                                          
+ * from todo_chat.users
+ * where id = todo_chat.current_user_id()                                                                                                          
  * ```
  */
 export const getUser = new PreparedQuery<IGetUserParams,IGetUserResult>(getUserIR);
@@ -72,13 +72,13 @@ export interface IDeleteUserQuery {
   result: IDeleteUserResult;
 }
 
-const deleteUserIR: any = {"usedParamSet":{},"params":[],"statement":"delete from app.users\nwhere id = app.current_user_id()\nreturning id"};
+const deleteUserIR: any = {"usedParamSet":{},"params":[],"statement":"delete from todo_chat.users\nwhere id = todo_chat.current_user_id()\nreturning id"};
 
 /**
  * Query generated from SQL:
  * ```
- * delete from app.users
- * where id = app.current_user_id()
+ * delete from todo_chat.users
+ * where id = todo_chat.current_user_id()
  * returning id
  * ```
  */

@@ -17,10 +17,10 @@ type Client = pg.ClientBase;
 const SYSTEM_SCHEMAS = `('pg_catalog', 'information_schema', 'pg_toast')`;
 
 /** The one form a policy expression may take: the owner column equals the sub-selected current user. */
-export const POLICY_EXPRESSION = /^\((\w+) = \( SELECT app\.current_user_id\(\) AS current_user_id\)\)$/;
+export const POLICY_EXPRESSION = /^\((\w+) = \( SELECT todo_chat\.current_user_id\(\) AS current_user_id\)\)$/;
 
 /** The column of each table that holds the owning user's id. */
-export async function ownerColumns(client: Client, schema = 'app'): Promise<Map<string, string>> {
+export async function ownerColumns(client: Client, schema = 'todo_chat'): Promise<Map<string, string>> {
   const { rows } = await client.query(
     `select c.relname, a.attname
      from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -40,7 +40,7 @@ async function list(client: Client, sql: string, values: unknown[]): Promise<str
 export const INVARIANTS: Invariant[] = [
   {
     name: 'every table has row-level security enabled and forced, and a user id column',
-    async check(client, _role, schema = 'app') {
+    async check(client, _role, schema = 'todo_chat') {
       const flags = await list(
         client,
         `select c.relname, case when not c.relrowsecurity then 'rls not enabled' else 'rls not forced' end
@@ -56,7 +56,7 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'every table has exactly one permissive policy per command (select, insert, update, delete), to the app role only',
-    async check(client, role, schema = 'app') {
+    async check(client, role, schema = 'todo_chat') {
       return list(
         client,
         `with tables as (
@@ -82,8 +82,8 @@ export const INVARIANTS: Invariant[] = [
     },
   },
   {
-    name: "every policy reads the user as `<owner column> = (select app.current_user_id())`, in using and with check as its command needs",
-    async check(client, _role, schema = 'app') {
+    name: "every policy reads the user as `<owner column> = (select todo_chat.current_user_id())`, in using and with check as its command needs",
+    async check(client, _role, schema = 'todo_chat') {
       const owners = await ownerColumns(client, schema);
       const { rows } = await client.query(
         'select tablename, policyname, cmd, qual, with_check from pg_policies where schemaname = $1 order by 1, 2',
@@ -170,7 +170,7 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'every foreign key has an on delete action',
-    async check(client, _role, schema = 'app') {
+    async check(client, _role, schema = 'todo_chat') {
       return list(
         client,
         `select c.relname, k.conname from pg_constraint k join pg_class c on c.oid = k.conrelid
@@ -182,7 +182,7 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'every primary key, unique constraint, unique index and foreign key includes the user id (Citus co-location)',
-    async check(client, _role, schema = 'app') {
+    async check(client, _role, schema = 'todo_chat') {
       const owners = await ownerColumns(client, schema);
       const { rows: constraints } = await client.query(
         `select c.relname, k.conname, k.contype,
@@ -224,7 +224,7 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'every column a policy filters leads some index of its table',
-    async check(client, _role, schema = 'app') {
+    async check(client, _role, schema = 'todo_chat') {
       const { rows: policies } = await client.query(
         'select distinct tablename, coalesce(qual, with_check) as expression from pg_policies where schemaname = $1 order by 1',
         [schema],
@@ -248,7 +248,7 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'the app role holds no table-level insert, update, truncate, references or trigger, and public holds nothing',
-    async check(client, role, schema = 'app') {
+    async check(client, role, schema = 'todo_chat') {
       return list(
         client,
         `select c.relname, case when a.grantee = 0 then 'public' else pg_get_userbyid(a.grantee) end, a.privilege_type
@@ -263,7 +263,7 @@ export const INVARIANTS: Invariant[] = [
   },
   {
     name: 'the app role cannot write a user id column (users.id only by insert, which its policy pins to the current user)',
-    async check(client, role, schema = 'app') {
+    async check(client, role, schema = 'todo_chat') {
       const owners = await ownerColumns(client, schema);
       const violations: string[] = [];
       for (const [table, column] of owners) {
@@ -285,8 +285,8 @@ export const INVARIANTS: Invariant[] = [
     },
   },
   {
-    name: 'the app role reaches no table outside the app schema and cannot create objects in any schema',
-    async check(client, role, schema = 'app') {
+    name: 'the app role reaches no table outside the app schema but for reading the migration bookkeeping, and cannot create objects in any schema',
+    async check(client, role, schema = 'todo_chat') {
       const tables = await list(
         client,
         `select n.nspname || '.' || c.relname, p.privilege
@@ -295,6 +295,7 @@ export const INVARIANTS: Invariant[] = [
          where c.relkind in ('r', 'p', 'v', 'm') and n.nspname not in ${SYSTEM_SCHEMAS} and n.nspname <> $1
            and n.nspname not like 'pg\\_temp\\_%' and n.nspname not like 'pg\\_toast\\_temp\\_%'
            and has_table_privilege($2, c.oid, p.privilege)
+           and not (n.nspname = 'todo_chat_migrations' and c.relname = 'migrations' and p.privilege = 'SELECT')
          order by 1, 2`,
         [schema, role],
       );
@@ -308,32 +309,32 @@ export const INVARIANTS: Invariant[] = [
     },
   },
   {
-    name: 'no database or role setting gives app.user_id a default (that would be a user for every transaction that set none)',
+    name: 'no database or role setting gives todo_chat.user_id a default (that would be a user for every transaction that set none)',
     async check(client) {
       return list(
         client,
         `select coalesce(d.datname, '*'), coalesce(pg_get_userbyid(nullif(s.setrole, 0)), '*'), c
          from pg_db_role_setting s left join pg_database d on d.oid = s.setdatabase, unnest(s.setconfig) c
-         where c like 'app.user\\_id=%'`,
+         where c like 'todo_chat.user\\_id=%'`,
         [],
       );
     },
   },
   {
-    name: 'app.current_user_id() is a stable, security invoker sql function that reads only the transaction setting',
+    name: 'todo_chat.current_user_id() is a stable, security invoker sql function that reads only the transaction setting',
     async check(client) {
       const { rows } = await client.query(
         `select p.provolatile, p.prosecdef, l.lanname, p.prosrc, p.proconfig
          from pg_proc p join pg_language l on l.oid = p.prolang
-         where p.oid = 'app.current_user_id()'::regprocedure`,
+         where p.oid = 'todo_chat.current_user_id()'::regprocedure`,
       );
       const fn = rows[0];
-      if (!fn) return ['app.current_user_id() does not exist'];
+      if (!fn) return ['todo_chat.current_user_id() does not exist'];
       const violations: string[] = [];
       if (fn.provolatile !== 's') violations.push(`volatility ${fn.provolatile}, not stable`);
       if (fn.prosecdef) violations.push('security definer');
       if (fn.lanname !== 'sql') violations.push(`language ${fn.lanname}`);
-      if (fn.prosrc.replace(/\s+/g, ' ').trim() !== "select nullif(pg_catalog.current_setting('app.user_id', true), '')::uuid") {
+      if (fn.prosrc.replace(/\s+/g, ' ').trim() !== "select nullif(pg_catalog.current_setting('todo_chat.user_id', true), '')::uuid") {
         violations.push(`body ${fn.prosrc.trim()}`);
       }
       return violations;

@@ -1,6 +1,6 @@
 /**
  * Per-file test databases, cloned from the migrated template that
- * scripts/run-tests.ts prepared, and dropped when the file ends.
+ * tools/run-tests.ts prepared, and dropped when the file ends.
  */
 import crypto from 'node:crypto';
 import { after } from 'node:test';
@@ -45,7 +45,7 @@ export function onCleanup(fn: () => Promise<void> | void): void {
 
 function env(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\` (scripts/run-tests.ts)`);
+  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\` (tools/run-tests.ts)`);
   return value;
 }
 
@@ -133,12 +133,12 @@ function wrap(name: string): TestDatabase {
     },
     async createUser() {
       const id = crypto.randomUUID();
-      await admin.query('insert into app.users (id) values ($1)', [id]);
+      await admin.query('insert into todo_chat.users (id) values ($1)', [id]);
       return id;
     },
     async createUsers(count) {
       const ids = Array.from({ length: count }, () => crypto.randomUUID());
-      await admin.query('insert into app.users (id) select unnest($1::uuid[])', [ids]);
+      await admin.query('insert into todo_chat.users (id) select unnest($1::uuid[])', [ids]);
       return ids;
     },
   };

@@ -1,5 +1,5 @@
 /**
- * The PgBouncer (transaction pooling mode) that scripts/run-tests.ts starts in
+ * The PgBouncer (transaction pooling mode) that tools/run-tests.ts starts in
  * front of the test server when pgbouncer is installed (or TCDB_TEST_PGBOUNCER=1
  * demands it), for tests that must prove
  * the library works behind a transaction-mode pooler.

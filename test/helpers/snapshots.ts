@@ -21,7 +21,7 @@ async function snapshot(admin: pg.Pool, where: (owner: string) => string, value:
   const rows: Record<string, unknown[]> = {};
   for (const table of APP_TABLES) {
     const { owner, columns, order } = READ[table];
-    rows[table] = (await admin.query(`select ${columns} from app.${table} where ${where(owner)} order by ${order}`, [value])).rows;
+    rows[table] = (await admin.query(`select ${columns} from todo_chat.${table} where ${where(owner)} order by ${order}`, [value])).rows;
   }
   return rows;
 }
@@ -46,10 +46,10 @@ export async function snapshotOthers(admin: pg.Pool, exceptUser?: string): Promi
 /** Counts of one user's rows in every table. */
 export async function countRows(admin: pg.Pool, userId: string): Promise<Record<AppTable, number>> {
   const { rows } = await admin.query<Record<AppTable, number>>(
-    `select (select count(*)::int from app.users where id = $1) as users,
-       (select count(*)::int from app.tasks where user_id = $1) as tasks,
-       (select count(*)::int from app.conversations where user_id = $1) as conversations,
-       (select count(*)::int from app.messages where user_id = $1) as messages`,
+    `select (select count(*)::int from todo_chat.users where id = $1) as users,
+       (select count(*)::int from todo_chat.tasks where user_id = $1) as tasks,
+       (select count(*)::int from todo_chat.conversations where user_id = $1) as conversations,
+       (select count(*)::int from todo_chat.messages where user_id = $1) as messages`,
     [userId],
   );
   return rows[0]!;

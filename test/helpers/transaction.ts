@@ -79,7 +79,7 @@ export async function asAppRoleWithoutUser<T>(pool: pg.Pool, fn: (client: pg.Poo
 /**
  * Runs one statement as superuser with ordinary triggers off
  * (session_replication_role = replica), committed, so that a test can set
- * updated_at or completed_at to a value in the past that app.touch_row would
+ * updated_at or completed_at to a value in the past that todo_chat.touch_row would
  * overwrite.
  */
 export async function withoutTriggers(admin: pg.Pool, sql: string, values: unknown[] = []): Promise<pg.QueryResult> {

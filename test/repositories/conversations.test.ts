@@ -31,7 +31,7 @@ describe('conversations: create, get, rename, archive, delete', () => {
     const created = await store.withUser(user, (tx) => tx.conversations.create({ id, title: '\tWeekly plan ' }));
     assert.equal(created.id, id);
     assert.equal(created.title, 'Weekly plan');
-    const stored = await db.admin.query('select user_id, title, status from app.conversations where id = $1', [id]);
+    const stored = await db.admin.query('select user_id, title, status from todo_chat.conversations where id = $1', [id]);
     assert.deepEqual(stored.rows, [{ user_id: user, title: 'Weekly plan', status: 'active' }]);
     const untitled = await store.withUser(user, (tx) => tx.conversations.create({ title: null }));
     assert.equal(untitled.title, null);
@@ -71,7 +71,7 @@ describe('conversations: create, get, rename, archive, delete', () => {
     assert.equal(again.status, 'archived', 'archiving twice is harmless');
     const active = await store.withUser(user, (tx) => tx.conversations.unarchive(conversation.id));
     assert.equal(active.status, 'active');
-    const stored = await db.admin.query('select status from app.conversations where id = $1', [conversation.id]);
+    const stored = await db.admin.query('select status from todo_chat.conversations where id = $1', [conversation.id]);
     assert.equal(stored.rows[0].status, 'active');
   });
 
@@ -90,7 +90,7 @@ describe('conversations: create, get, rename, archive, delete', () => {
     });
     await store.withUser(user, (tx) => tx.conversations.delete(doomed!.id));
     const counts = await db.admin.query(
-      'select conversation_id, count(*)::int as n from app.messages where user_id = $1 group by conversation_id',
+      'select conversation_id, count(*)::int as n from todo_chat.messages where user_id = $1 group by conversation_id',
       [user],
     );
     assert.deepEqual(counts.rows, [{ conversation_id: kept!.id, n: 4 }]);
@@ -105,8 +105,8 @@ describe('conversations: create, get, rename, archive, delete', () => {
   test('appending a message touches updatedAt (without counting as an edit) and moves the conversation to the top', async () => {
     const user = await newUser();
     const [older, newer] = await store.withUser(user, async (tx) => [await tx.conversations.create({ title: 'older' }), await tx.conversations.create({ title: 'newer' })]);
-    await withoutTriggers(db.admin, "update app.conversations set updated_at = '2003-03-03T00:00:00Z' where id = $1", [older!.id]);
-    await withoutTriggers(db.admin, "update app.conversations set updated_at = '2004-04-04T00:00:00Z' where id = $1", [newer!.id]);
+    await withoutTriggers(db.admin, "update todo_chat.conversations set updated_at = '2003-03-03T00:00:00Z' where id = $1", [older!.id]);
+    await withoutTriggers(db.admin, "update todo_chat.conversations set updated_at = '2004-04-04T00:00:00Z' where id = $1", [newer!.id]);
     const before = await store.withUser(user, (tx) => tx.conversations.list());
     assert.deepEqual(before.items.map((c) => c.title), ['newer', 'older']);
 
@@ -118,7 +118,7 @@ describe('conversations: create, get, rename, archive, delete', () => {
     assert.deepEqual(after.items.map((c) => c.title), ['older', 'newer']);
 
     // appendTurn touches it too.
-    await withoutTriggers(db.admin, "update app.conversations set updated_at = '2003-03-03T00:00:00Z' where id = $1", [older!.id]);
+    await withoutTriggers(db.admin, "update todo_chat.conversations set updated_at = '2003-03-03T00:00:00Z' where id = $1", [older!.id]);
     await store.withUser(user, (tx) => tx.messages.appendTurn(older!.id, [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }]));
     const again = await store.withUser(user, (tx) => tx.conversations.get(older!.id));
     assert.ok(again.updatedAt.getTime() > Date.parse('2004-04-04T00:00:00Z'));
@@ -161,7 +161,7 @@ describe('conversations: keyset pagination', async () => {
   // 300 conversations whose updated_at collide in groups of 6 (one group of
   // 40), a third archived, plus other users' conversations around them.
   await db.admin.query(
-    `insert into app.conversations (user_id, title, status, created_at, updated_at)
+    `insert into todo_chat.conversations (user_id, title, status, created_at, updated_at)
      select $1, 'conversation ' || g, case when g % 3 = 0 then 'archived' else 'active' end,
        timestamptz '2024-01-01T00:00:00Z',
        case when g <= 40 then timestamptz '2024-06-01T00:00:00Z'
@@ -170,14 +170,14 @@ describe('conversations: keyset pagination', async () => {
     [user],
   );
   await db.admin.query(
-    `insert into app.conversations (user_id, title, created_at, updated_at)
+    `insert into todo_chat.conversations (user_id, title, created_at, updated_at)
      select u, 'other ' || g, timestamptz '2024-01-01T00:00:00Z', timestamptz '2024-01-01T00:00:00Z' + (g / 3) * interval '1 millisecond'
      from unnest($1::uuid[]) as u, generate_series(1, 300) as g`,
     [others],
   );
-  await db.admin.query('analyze app.conversations');
+  await db.admin.query('analyze todo_chat.conversations');
   const rows = (await db.admin.query<{ id: string; updated_at: Date; status: string }>(
-    'select id, updated_at, status from app.conversations where user_id = $1',
+    'select id, updated_at, status from todo_chat.conversations where user_id = $1',
     [user],
   )).rows;
   const newestFirst = rows.sort((a, b) => b.updated_at.getTime() - a.updated_at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));

@@ -105,7 +105,7 @@ describe('messages: append, appendTurn, all', () => {
     assert.deepStrictEqual(all[1]!.toolCalls![0]!.arguments, NASTY_ARGUMENTS);
     const history = await store.withUser(user, (tx) => tx.messages.history(conversation));
     assert.deepStrictEqual(history.items, written);
-    const stored = await db.admin.query('select tool_calls from app.messages where id = $1', [written[1]!.id]);
+    const stored = await db.admin.query('select tool_calls from todo_chat.messages where id = $1', [written[1]!.id]);
     assert.deepStrictEqual(stored.rows[0].tool_calls, (messages[1] as { toolCalls: unknown }).toolCalls, 'stored as the same JSON');
   });
 
@@ -136,7 +136,7 @@ describe('messages: append, appendTurn, all', () => {
   test('appendTurn with one zod-invalid message writes nothing and runs no query', async () => {
     const user = await newUser();
     const conversation = await newConversation(user);
-    await withoutTriggers(db.admin, "update app.conversations set updated_at = '2005-05-05T00:00:00Z' where id = $1", [conversation]);
+    await withoutTriggers(db.admin, "update todo_chat.conversations set updated_at = '2005-05-05T00:00:00Z' where id = $1", [conversation]);
     const before = await snapshotRows(db.admin, [user]);
     const events: QueryEvent[] = [];
     const observed = db.store({ onQuery: (event) => events.push(event) });
@@ -172,9 +172,9 @@ describe('messages: append, appendTurn, all', () => {
     const user = await newUser();
     const [conversation, elsewhere] = [await newConversation(user), await newConversation(user)];
     await store.withUser(user, (tx) => tx.messages.appendTurn(elsewhere, turn(1, 1)));
-    await withoutTriggers(db.admin, "update app.conversations set updated_at = '2005-05-05T00:00:00Z' where id = $1", [conversation]);
+    await withoutTriggers(db.admin, "update todo_chat.conversations set updated_at = '2005-05-05T00:00:00Z' where id = $1", [conversation]);
     await store.withUser(user, (tx) => tx.messages.append(conversation, { role: 'user', content: 'existing' }));
-    await withoutTriggers(db.admin, "update app.conversations set updated_at = '2005-05-05T00:00:00Z' where id = $1", [conversation]);
+    await withoutTriggers(db.admin, "update todo_chat.conversations set updated_at = '2005-05-05T00:00:00Z' where id = $1", [conversation]);
     const before = await snapshotRows(db.admin, [user]);
     const refused: [string, NewMessage[]][] = [
       ['answers a call that does not exist', [...turn(2, 2).slice(0, 3), { role: 'tool', toolCallId: 'call_missing', content: '?' }, { role: 'assistant', content: 'x' }]],
@@ -404,21 +404,21 @@ describe('messages: query plans under row-level security', async () => {
   const big = (await planStore.withUser(user!, (tx) => tx.conversations.create())).id;
   // One long conversation among many others: 3,000 messages in it, 100 in each of 50 more.
   await plans.admin.query(
-    `insert into app.messages (user_id, conversation_id, role, content)
+    `insert into todo_chat.messages (user_id, conversation_id, role, content)
      select $1, $2, case when g % 2 = 0 then 'user' else 'assistant' end, 'message ' || g
      from generate_series(1, 3000) as g`,
     [user, big],
   );
   await plans.admin.query(
     `with c as (
-       insert into app.conversations (user_id) select u from unnest($1::uuid[]) as u, generate_series(1, 10) returning user_id, id
+       insert into todo_chat.conversations (user_id) select u from unnest($1::uuid[]) as u, generate_series(1, 10) returning user_id, id
      )
-     insert into app.messages (user_id, conversation_id, role, content)
+     insert into todo_chat.messages (user_id, conversation_id, role, content)
      select c.user_id, c.id, 'user', 'filler ' || g from c, generate_series(1, 100) as g`,
     [others],
   );
-  await plans.admin.query('vacuum analyze app.messages');
-  const middle = (await plans.admin.query('select seq from app.messages where conversation_id = $1 order by seq offset 1500 limit 1', [big])).rows[0].seq as string;
+  await plans.admin.query('vacuum analyze todo_chat.messages');
+  const middle = (await plans.admin.query('select seq from todo_chat.messages where conversation_id = $1 order by seq offset 1500 limit 1', [big])).rows[0].seq as string;
 
   async function assertBackwardIndexScan(name: string, query: unknown, params: unknown): Promise<void> {
     await asUser(plans.admin, user!, async (client) => {

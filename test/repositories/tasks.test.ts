@@ -26,7 +26,7 @@ describe('tasks: create and get', () => {
     assert.match(created.id, /^[0-9a-f-]{36}$/);
     const read = await store.withUser(user, (tx) => tx.tasks.get(created.id));
     assert.deepEqual(read, created);
-    const stored = await db.admin.query('select user_id, title from app.tasks where id = $1', [created.id]);
+    const stored = await db.admin.query('select user_id, title from todo_chat.tasks where id = $1', [created.id]);
     assert.deepEqual(stored.rows, [{ user_id: user, title: 'Buy milk' }], 'user_id comes from the context');
   });
 
@@ -39,7 +39,7 @@ describe('tasks: create and get', () => {
       store.withUser(user, (tx) => tx.tasks.create({ id, title: 'again' })),
       (error: unknown) => error instanceof ConflictError && error.sqlState === '23505',
     );
-    const rows = await db.admin.query('select title from app.tasks where id = $1', [id]);
+    const rows = await db.admin.query('select title from todo_chat.tasks where id = $1', [id]);
     assert.deepEqual(rows.rows, [{ title: 'chosen id' }]);
   });
 
@@ -57,7 +57,7 @@ describe('tasks: create and get', () => {
       store.withUser(ghost, (tx) => tx.tasks.create({ title: 'orphan' })),
       (error: unknown) => error instanceof NotFoundError && error.entity === 'user' && error.sqlState === '23503',
     );
-    const rows = await db.admin.query('select count(*)::int as n from app.tasks where user_id = $1', [ghost]);
+    const rows = await db.admin.query('select count(*)::int as n from todo_chat.tasks where user_id = $1', [ghost]);
     assert.equal(rows.rows[0].n, 0);
   });
 
@@ -118,7 +118,7 @@ describe('tasks: update, complete, reopen, delete', () => {
   test('updatedAt is set by the database on every update', async () => {
     const user = await newUser();
     const task = await store.withUser(user, (tx) => tx.tasks.create({ title: 'old' }));
-    await withoutTriggers(db.admin, "update app.tasks set updated_at = '2001-01-01T00:00:00Z' where id = $1", [task.id]);
+    await withoutTriggers(db.admin, "update todo_chat.tasks set updated_at = '2001-01-01T00:00:00Z' where id = $1", [task.id]);
     const updated = await store.withUser(user, (tx) => tx.tasks.update(task.id, { title: 'new' }));
     assert.ok(updated.updatedAt.getTime() > Date.parse('2001-01-01T00:00:00Z'));
     assert.equal(updated.createdAt.getTime(), task.createdAt.getTime());
@@ -132,7 +132,7 @@ describe('tasks: update, complete, reopen, delete', () => {
     assert.ok(done.completedAt instanceof Date);
 
     // A completion in the past must survive completing again.
-    await withoutTriggers(db.admin, "update app.tasks set completed_at = '2002-02-02T00:00:00Z' where id = $1", [task.id]);
+    await withoutTriggers(db.admin, "update todo_chat.tasks set completed_at = '2002-02-02T00:00:00Z' where id = $1", [task.id]);
     const again = await store.withUser(user, (tx) => tx.tasks.complete(task.id));
     assert.equal(again.completedAt?.toISOString(), '2002-02-02T00:00:00.000Z', 'completing a completed task keeps completedAt');
 
@@ -145,7 +145,7 @@ describe('tasks: update, complete, reopen, delete', () => {
     const redone = await store.withUser(user, (tx) => tx.tasks.complete(task.id));
     assert.ok(redone.completedAt instanceof Date);
     assert.notEqual(redone.completedAt.toISOString(), '2002-02-02T00:00:00.000Z', 'a new completion gets a new time');
-    const stored = await db.admin.query('select completed, completed_at from app.tasks where id = $1', [task.id]);
+    const stored = await db.admin.query('select completed, completed_at from todo_chat.tasks where id = $1', [task.id]);
     assert.equal(stored.rows[0].completed, true);
     assert.equal(stored.rows[0].completed_at.getTime(), redone.completedAt.getTime());
   });
@@ -212,7 +212,7 @@ describe('tasks: update, complete, reopen, delete', () => {
     // Wait until the second update is blocked on the row lock the first holds.
     for (;;) {
       const waiting = await db.admin.query(
-        "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%update app.tasks%'",
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%update todo_chat.tasks%'",
       );
       if (waiting.rows[0].n > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -244,7 +244,7 @@ describe('tasks: update, complete, reopen, delete', () => {
     await assert.rejects(store.withUser(user, (tx) => tx.tasks.delete(task.id, { expectedVersion: 1 })), ConflictError);
     assert.equal((await store.withUser(user, (tx) => tx.tasks.get(task.id))).title, 'careful, edited');
     await store.withUser(user, (tx) => tx.tasks.delete(task.id, { expectedVersion: 2 }));
-    const left = await db.admin.query('select count(*)::int as n from app.tasks where id = $1', [task.id]);
+    const left = await db.admin.query('select count(*)::int as n from todo_chat.tasks where id = $1', [task.id]);
     assert.equal(left.rows[0].n, 0);
     await assert.rejects(store.withUser(user, (tx) => tx.tasks.delete(task.id, { expectedVersion: 2 })), NotFoundError);
   });
@@ -294,7 +294,7 @@ describe('tasks: keyset pagination over 1,000 tasks', async () => {
   // 1,000 tasks in groups of 8 sharing one created_at, one group of 100 sharing
   // another, random ids, a third completed: ties everywhere a cursor could slip.
   await db.admin.query(
-    `insert into app.tasks (user_id, title, completed, created_at)
+    `insert into todo_chat.tasks (user_id, title, completed, created_at)
      select $1, 'task ' || g, g % 3 = 0,
        case when g <= 100 then timestamptz '2024-03-01T12:00:00Z'
             else timestamptz '2024-01-01T00:00:00Z' + (g / 8) * interval '1 millisecond' end
@@ -303,14 +303,14 @@ describe('tasks: keyset pagination over 1,000 tasks', async () => {
   );
   // Other users' tasks, so that lists must also skip rows that are not the user's.
   await db.admin.query(
-    `insert into app.tasks (user_id, title, completed, created_at)
+    `insert into todo_chat.tasks (user_id, title, completed, created_at)
      select u, 'other ' || g, g % 2 = 0, timestamptz '2024-01-01T00:00:00Z' + (g / 4) * interval '1 millisecond'
      from unnest($1::uuid[]) as u, generate_series(1, 1000) as g`,
     [others],
   );
-  await db.admin.query('analyze app.tasks');
+  await db.admin.query('analyze todo_chat.tasks');
   const all = (await db.admin.query<{ id: string; created_at: Date; completed: boolean }>(
-    'select id, created_at, completed from app.tasks where user_id = $1',
+    'select id, created_at, completed from todo_chat.tasks where user_id = $1',
     [user],
   )).rows;
   const oldestFirst = [...all].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -385,7 +385,7 @@ describe('tasks: keyset pagination over 1,000 tasks', async () => {
   test("another user's cursor pages through the current user's own tasks only", async () => {
     const first = await store.withUser(user, (tx) => tx.tasks.list({ limit: 3 }));
     const page = await store.withUser(others[0]!, (tx) => tx.tasks.list({ cursor: first.nextCursor!, limit: 200 }));
-    const theirs = await db.admin.query('select id from app.tasks where user_id = $1', [others[0]]);
+    const theirs = await db.admin.query('select id from todo_chat.tasks where user_id = $1', [others[0]]);
     const ownIds = new Set(theirs.rows.map((row: { id: string }) => row.id));
     assert.ok(page.items.length > 0);
     for (const task of page.items) assert.ok(ownIds.has(task.id));

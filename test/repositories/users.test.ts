@@ -39,7 +39,7 @@ describe('users', () => {
     const again = await store.withUser(id, (tx) => tx.users.ensure());
     assert.deepEqual(again, created, 'a second ensure returns the same row');
     assert.deepEqual(await store.withUser(id, (tx) => tx.users.get()), created);
-    const rows = await db.admin.query('select count(*)::int as n from app.users where id = $1', [id]);
+    const rows = await db.admin.query('select count(*)::int as n from todo_chat.users where id = $1', [id]);
     assert.equal(rows.rows[0].n, 1);
   });
 
@@ -47,7 +47,7 @@ describe('users', () => {
     const id = crypto.randomUUID();
     const results = await Promise.all(Array.from({ length: 8 }, () => store.withUser(id, (tx) => tx.users.ensure())));
     for (const result of results) assert.deepEqual(result, results[0]);
-    const rows = await db.admin.query('select count(*)::int as n from app.users where id = $1', [id]);
+    const rows = await db.admin.query('select count(*)::int as n from todo_chat.users where id = $1', [id]);
     assert.equal(rows.rows[0].n, 1);
   });
 
@@ -123,9 +123,9 @@ describe('users', () => {
     assert.deepStrictEqual(withTurn.messages[1]!.toolCalls, [{ id: 'call_1', name: 'add_task', arguments: { title: 'milk', tags: ['food'], due: null } }]);
 
     const otherIds = new Set([
-      ...(await db.admin.query('select id from app.tasks where user_id = $1', [other])).rows.map((r: { id: string }) => r.id),
-      ...(await db.admin.query('select id from app.conversations where user_id = $1', [other])).rows.map((r: { id: string }) => r.id),
-      ...(await db.admin.query('select id from app.messages where user_id = $1', [other])).rows.map((r: { id: string }) => r.id),
+      ...(await db.admin.query('select id from todo_chat.tasks where user_id = $1', [other])).rows.map((r: { id: string }) => r.id),
+      ...(await db.admin.query('select id from todo_chat.conversations where user_id = $1', [other])).rows.map((r: { id: string }) => r.id),
+      ...(await db.admin.query('select id from todo_chat.messages where user_id = $1', [other])).rows.map((r: { id: string }) => r.id),
     ]);
     const json = JSON.stringify(exported);
     for (const id of otherIds) assert.ok(!json.includes(id), `export leaks ${id}`);

@@ -112,7 +112,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: 'empty', value: '', accepted: false, constraint: 'tasks_title_length' },
       ],
       (v) => byZod(TaskTitle, v),
-      (v) => asDatabase('insert into app.tasks (title) values ($1)', [v]),
+      (v) => asDatabase('insert into todo_chat.tasks (title) values ($1)', [v]),
       (v) => byApi((tx) => tx.tasks.create({ title: v as string })),
     );
     await checkAll(
@@ -121,7 +121,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: '501 characters', value: 'x'.repeat(max + 1), accepted: false, constraint: 'tasks_title_length' },
       ],
       (v) => byZod(TaskTitle, v),
-      (v) => asDatabase("update app.tasks set title = $1 where title = 'a'", [v], (c) => c.query("insert into app.tasks (title) values ('a')").then(() => undefined)),
+      (v) => asDatabase("update todo_chat.tasks set title = $1 where title = 'a'", [v], (c) => c.query("insert into todo_chat.tasks (title) values ('a')").then(() => undefined)),
       async (v) => {
         const task = await store.withUser(user!, (tx) => tx.tasks.create({ title: 'to rename' }));
         return byApi((tx) => tx.tasks.update(task.id, { title: v as string }));
@@ -137,9 +137,9 @@ describe('limits agree between zod and the CHECK constraints', () => {
       assert.equal(TaskTitle.parse(`${ch}t${ch}`), 't', `zod trims ${label}`);
       assert.equal(ConversationTitle.parse(`${ch}t`), 't', `zod trims ${label}`);
       for (const value of [`${ch}t`, `t${ch}`]) {
-        const task = await asDatabase('insert into app.tasks (title) values ($1)', [value]);
+        const task = await asDatabase('insert into todo_chat.tasks (title) values ($1)', [value]);
         assert.deepEqual(task, { ok: false, code: '23514', constraint: 'tasks_title_trimmed' }, `tasks refuse ${label}`);
-        const conversation = await asDatabase('insert into app.conversations (title) values ($1)', [value]);
+        const conversation = await asDatabase('insert into todo_chat.conversations (title) values ($1)', [value]);
         assert.deepEqual(conversation, { ok: false, code: '23514', constraint: 'conversations_title_trimmed' }, `conversations refuse ${label}`);
       }
       assert.equal(byZod(TaskTitle, ch.repeat(3)), false, `only ${label} is empty after trimming`);
@@ -148,12 +148,12 @@ describe('limits agree between zod and the CHECK constraints', () => {
     for (const ch of ['\u200b', '\u0085', '\u180e', '\u2060']) {
       const label = `U+${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`;
       assert.equal(TaskTitle.parse(`${ch}t`), `${ch}t`, `zod keeps ${label}`);
-      assert.deepEqual(await asDatabase('insert into app.tasks (title) values ($1)', [`${ch}t`]), { ok: true }, `tasks accept ${label}`);
-      assert.deepEqual(await asDatabase('insert into app.conversations (title) values ($1)', [`${ch}t`]), { ok: true }, `conversations accept ${label}`);
+      assert.deepEqual(await asDatabase('insert into todo_chat.tasks (title) values ($1)', [`${ch}t`]), { ok: true }, `tasks accept ${label}`);
+      assert.deepEqual(await asDatabase('insert into todo_chat.conversations (title) values ($1)', [`${ch}t`]), { ok: true }, `conversations accept ${label}`);
     }
     // Inner white space is fine everywhere.
     assert.equal(TaskTitle.parse('a \n b'), 'a \n b');
-    assert.deepEqual(await asDatabase('insert into app.tasks (title) values ($1)', ['a \n b']), { ok: true });
+    assert.deepEqual(await asDatabase('insert into todo_chat.tasks (title) values ($1)', ['a \n b']), { ok: true });
   });
 
   test('task description: at most 5000 code points', async () => {
@@ -168,7 +168,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: '5001 astral characters', value: astral(max + 1), accepted: false, constraint: 'tasks_description_length' },
       ],
       (v) => byZod(TaskDescription, v),
-      (v) => asDatabase("insert into app.tasks (title, description) values ('t', $1)", [v]),
+      (v) => asDatabase("insert into todo_chat.tasks (title, description) values ('t', $1)", [v]),
       (v) => byApi((tx) => tx.tasks.create({ title: 't', description: v as string })),
     );
   });
@@ -185,7 +185,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: 'empty', value: '', accepted: false, constraint: 'conversations_title_length' },
       ],
       (v) => byZod(ConversationTitle.nullable(), v),
-      (v) => asDatabase('insert into app.conversations (title) values ($1)', [v]),
+      (v) => asDatabase('insert into todo_chat.conversations (title) values ($1)', [v]),
       (v) => byApi((tx) => tx.conversations.create({ title: v as string | null })),
     );
   });
@@ -199,7 +199,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: 'Active', value: 'Active', accepted: false, constraint: 'conversations_status_known' },
       ],
       (v) => byZod(ConversationStatus, v),
-      (v) => asDatabase('insert into app.conversations (status) values ($1)', [v]),
+      (v) => asDatabase('insert into todo_chat.conversations (status) values ($1)', [v]),
       (v) => byApi((tx) => tx.conversations.list({ status: v as 'active' })),
     );
   });
@@ -216,7 +216,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: '10001 astral characters', value: astral(max + 1), accepted: false, constraint: 'messages_content_length' },
       ],
       (v) => byZod(MessageContent, v),
-      (v) => asDatabase("insert into app.messages (conversation_id, role, content) values ($1, 'user', $2)", [conversationId, v]),
+      (v) => asDatabase("insert into todo_chat.messages (conversation_id, role, content) values ($1, 'user', $2)", [conversationId, v]),
       (v) => byApi((tx) => tx.messages.append(conversationId, { role: 'user', content: v as string })),
     );
   });
@@ -224,20 +224,20 @@ describe('limits agree between zod and the CHECK constraints', () => {
   test('message role: user, assistant, system, tool', async () => {
     for (const role of ['user', 'assistant', 'system']) {
       assert.equal(byZod(MessageRole, role), true);
-      assert.deepEqual(await asDatabase("insert into app.messages (conversation_id, role) values ($1, $2)", [conversationId, role]), { ok: true }, role);
+      assert.deepEqual(await asDatabase("insert into todo_chat.messages (conversation_id, role) values ($1, $2)", [conversationId, role]), { ok: true }, role);
     }
     assert.equal(byZod(MessageRole, 'tool'), true);
     const toolAnswer = await asDatabase(
-      "insert into app.messages (conversation_id, role, tool_call_id) values ($1, 'tool', 'c')",
+      "insert into todo_chat.messages (conversation_id, role, tool_call_id) values ($1, 'tool', 'c')",
       [conversationId],
-      (c) => c.query(`insert into app.messages (conversation_id, role, tool_calls) values ($1, 'assistant', '[{"id":"c","name":"n","arguments":{}}]')`, [conversationId]).then(() => undefined),
+      (c) => c.query(`insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', '[{"id":"c","name":"n","arguments":{}}]')`, [conversationId]).then(() => undefined),
     );
     assert.deepEqual(toolAnswer, { ok: true });
     for (const role of ['robot', 'User', '']) {
       assert.equal(byZod(MessageRole, role), false, role);
       assert.equal(byZod(NewMessage, { role, content: 'x' }), false, role);
       assert.deepEqual(
-        await asDatabase('insert into app.messages (conversation_id, role) values ($1, $2)', [conversationId, role]),
+        await asDatabase('insert into todo_chat.messages (conversation_id, role) values ($1, $2)', [conversationId, role]),
         { ok: false, code: '23514', constraint: 'messages_role_known' },
         role,
       );
@@ -258,7 +258,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
       ],
       (v) => byZod(ToolCallId, v) && byZod(ToolCall, { id: v, name: 'n', arguments: {} }),
       (v) =>
-        asDatabase("insert into app.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
+        asDatabase("insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
           conversationId,
           JSON.stringify([{ id: v, name: 'n', arguments: {} }]),
         ]),
@@ -282,7 +282,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
       ],
       (v) => byZod(ToolName, v) && byZod(ToolCall, { id: 'c', name: v, arguments: {} }),
       (v) =>
-        asDatabase("insert into app.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
+        asDatabase("insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
           conversationId,
           JSON.stringify([{ id: 'c', name: v, arguments: {} }]),
         ]),
@@ -310,7 +310,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
       ],
       (v) => byZod(ToolCalls, v),
       (v) =>
-        asDatabase("insert into app.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
+        asDatabase("insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
           conversationId,
           JSON.stringify(v),
         ]),
@@ -322,7 +322,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
     const callJson = JSON.stringify(calls(1));
     for (const role of ['user', 'system', 'tool']) {
       assert.equal(byZod(NewMessage, { role, content: 'x', toolCallId: 'call_0', toolCalls: calls(1) }), false, role);
-      const outcome = await asDatabase('insert into app.messages (conversation_id, role, tool_calls, tool_call_id) values ($1, $2, $3::jsonb, $4)', [
+      const outcome = await asDatabase('insert into todo_chat.messages (conversation_id, role, tool_calls, tool_call_id) values ($1, $2, $3::jsonb, $4)', [
         conversationId,
         role,
         callJson,
@@ -331,13 +331,13 @@ describe('limits agree between zod and the CHECK constraints', () => {
       assert.deepEqual(outcome, { ok: false, code: '23514', constraint: 'messages_tool_calls_on_assistant' }, role);
     }
     assert.equal(byZod(NewMessage, { role: 'tool', content: 'x' }), false);
-    assert.deepEqual(await asDatabase("insert into app.messages (conversation_id, role) values ($1, 'tool')", [conversationId]), {
+    assert.deepEqual(await asDatabase("insert into todo_chat.messages (conversation_id, role) values ($1, 'tool')", [conversationId]), {
       ok: false,
       code: '23514',
       constraint: 'messages_tool_call_id_on_tool',
     });
     assert.equal(byZod(NewMessage, { role: 'user', content: 'x', toolCallId: 'c' }), false);
-    assert.deepEqual(await asDatabase("insert into app.messages (conversation_id, role, tool_call_id) values ($1, 'user', 'c')", [conversationId]), {
+    assert.deepEqual(await asDatabase("insert into todo_chat.messages (conversation_id, role, tool_call_id) values ($1, 'user', 'c')", [conversationId]), {
       ok: false,
       code: '23514',
       constraint: 'messages_tool_call_id_on_tool',
@@ -348,7 +348,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
     const max = LIMITS.toolCallId.max;
     const answering = (id: string) => (c: pg.PoolClient) =>
       c
-        .query("insert into app.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
+        .query("insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
           conversationId,
           JSON.stringify([{ id, name: 'n', arguments: {} }]),
         ])
@@ -365,7 +365,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
       (v) => byZod(ToolCallId, v) && byZod(NewMessage, { role: 'tool', toolCallId: v, content: 'r' }),
       (v) =>
         asDatabase(
-          "insert into app.messages (conversation_id, role, tool_call_id, content) values ($1, 'tool', $2, 'r')",
+          "insert into todo_chat.messages (conversation_id, role, tool_call_id, content) values ($1, 'tool', $2, 'r')",
           [conversationId, v],
           // The call it answers exists whenever a call id of that length can exist at all.
           (v as string).length > 0 && [...(v as string)].length <= max ? answering(v as string) : undefined,
@@ -389,7 +389,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
       assert.equal(await byApi((tx) => tx.tasks.create({ title: value })), false);
       assert.equal(await byApi((tx) => tx.messages.append(conversationId, { role: 'user', content: value })), false);
     }
-    const nul = await asDatabase('insert into app.tasks (title) values ($1)', ['nul\u0000']);
+    const nul = await asDatabase('insert into todo_chat.tasks (title) values ($1)', ['nul\u0000']);
     assert.equal(nul.ok, false, 'the database cannot hold NUL either');
   });
 });

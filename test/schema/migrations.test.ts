@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { createEmptyDatabase, createTestDatabase } from '../helpers/db.js';
 import { snapshotCatalog } from '../helpers/catalog.js';
-import { createMigration, listMigrationFiles, migrateDown, migrateUp, migrationStatus } from '../../src/migrate/index.js';
+import { listMigrationFiles, migrateDown, migrateUp, readMigrationStatus } from '../../src/migrate/index.js';
+import { createMigration } from '../../tools/create-migration.js';
 import { MigrationError } from '../../src/errors.js';
 import { migrationsDir, packageRoot } from '../../src/paths.js';
 
@@ -16,7 +17,7 @@ const files = await listMigrationFiles();
 
 async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'src/cli/migrate.ts'), ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'tools/migrate.ts'), ...args], {
       cwd: packageRoot,
       env: { ...process.env, ...env },
     });
@@ -63,7 +64,7 @@ describe('migrations', () => {
       );
       const afterDown = await snapshotCatalog(client);
       assert.deepEqual({ ...afterDown, role: [] }, { ...empty, role: [] }, 'down removes every object of the app schema');
-      const rows = await client.query('select id from public.migrations order by id');
+      const rows = await client.query('select id from todo_chat_migrations.migrations order by id');
       assert.deepEqual(rows.rows, [{ id: 0 }], 'down removes the bookkeeping rows');
 
       await migrateUp(client);
@@ -100,8 +101,8 @@ describe('migrations', () => {
     const db = await createEmptyDatabase();
     const dir = copyMigrations();
     const next = String(files.length + 1).padStart(4, '0');
-    fs.writeFileSync(path.join(dir, `${next}_broken.sql`), '-- broken\ncreate table app.broken (id int);\nselect 1/0;\n');
-    fs.writeFileSync(path.join(dir, 'down', `${next}_broken.sql`), '-- down\ndrop table app.broken;\n');
+    fs.writeFileSync(path.join(dir, `${next}_broken.sql`), '-- broken\ncreate table todo_chat.broken (id int);\nselect 1/0;\n');
+    fs.writeFileSync(path.join(dir, 'down', `${next}_broken.sql`), '-- down\ndrop table todo_chat.broken;\n');
     const client = await db.admin.connect();
     try {
       await assert.rejects(migrateUp(client, { dir }), (error: unknown) => {
@@ -110,10 +111,10 @@ describe('migrations', () => {
         assert.match(error.message, new RegExp(`${next}_broken\\.sql.*division by zero`));
         return true;
       });
-      const report = await migrationStatus(client, { dir });
+      const report = await readMigrationStatus(client, { dir });
       assert.equal(report.applied.length, files.length, 'the migrations before it stay applied');
       assert.deepEqual(report.pending.map((f) => f.fileName), [`${next}_broken.sql`]);
-      const broken = await client.query("select to_regclass('app.broken') as t");
+      const broken = await client.query("select to_regclass('todo_chat.broken') as t");
       assert.equal(broken.rows[0].t, null, 'the failed migration left nothing behind');
     } finally {
       client.release();
@@ -122,7 +123,7 @@ describe('migrations', () => {
 
   test('an applied migration whose file is missing is refused', async () => {
     const db = await createTestDatabase();
-    await db.admin.query("insert into public.migrations (id, name, hash) values ($1, 'vanished', 'x')", [files.length + 1]);
+    await db.admin.query("insert into todo_chat_migrations.migrations (id, name, hash) values ($1, 'vanished', 'x')", [files.length + 1]);
     const client = await db.admin.connect();
     try {
       await assert.rejects(migrateUp(client), /applied in the database but its file is missing/);
@@ -141,7 +142,7 @@ describe('migrations', () => {
         runs.flat().map((r) => r.fileName).sort(),
         files.map((f) => f.fileName),
       );
-      const rows = await clients[0]!.query('select id from public.migrations where id > 0 order by id');
+      const rows = await clients[0]!.query('select id from todo_chat_migrations.migrations where id > 0 order by id');
       assert.deepEqual(rows.rows.map((row) => row.id), files.map((f) => f.id));
     } finally {
       for (const client of clients) client.release();
@@ -164,12 +165,12 @@ describe('migrations', () => {
         if (sleeping.rowCount) break;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      await assert.rejects(migrationStatus(other, { dir, lockWaitMs: 100 }), (error: unknown) => {
+      await assert.rejects(readMigrationStatus(other, { dir, lockWaitMs: 100 }), (error: unknown) => {
         assert.ok(error instanceof MigrationError);
         assert.match(error.message, /another migration run holds the migration lock/);
         return true;
       });
-      const report = await migrationStatus(other, { dir });
+      const report = await readMigrationStatus(other, { dir });
       assert.deepEqual(report.pending, [], 'status reports the up once it has ended');
       assert.equal(report.applied.length, files.length + 1);
       assert.deepEqual((await up).map((r) => r.fileName), [next]);
@@ -183,11 +184,11 @@ describe('migrations', () => {
     const db = await createTestDatabase();
     const dir = copyMigrations();
     const next = `${String(files.length + 1).padStart(4, '0')}_index_title.sql`;
-    fs.writeFileSync(path.join(dir, next), '-- postgres-migrations disable-transaction\ncreate index concurrently tasks_title_x on app.tasks (title);\n');
+    fs.writeFileSync(path.join(dir, next), '-- postgres-migrations disable-transaction\ncreate index concurrently tasks_title_x on todo_chat.tasks (title);\n');
     const down = path.join(dir, 'down', next);
     const client = await db.admin.connect();
     try {
-      fs.writeFileSync(down, '-- down\ndrop index concurrently app.tasks_title_x;\n');
+      fs.writeFileSync(down, '-- down\ndrop index concurrently todo_chat.tasks_title_x;\n');
       await migrateUp(client, { dir });
       await assert.rejects(migrateDown(client, 1, { dir }), (error: unknown) => {
         assert.ok(error instanceof MigrationError);
@@ -195,12 +196,12 @@ describe('migrations', () => {
         assert.match(error.message, /cannot run inside a transaction block/);
         return true;
       });
-      assert.deepEqual((await migrationStatus(client, { dir })).pending, [], 'the failed down left it applied');
+      assert.deepEqual((await readMigrationStatus(client, { dir })).pending, [], 'the failed down left it applied');
 
-      fs.writeFileSync(down, '-- down\n-- todo-chat-db: no-transaction\ndrop index concurrently app.tasks_title_x;\n');
+      fs.writeFileSync(down, '-- down\n-- todo-chat-db: no-transaction\ndrop index concurrently todo_chat.tasks_title_x;\n');
       assert.deepEqual((await migrateDown(client, 1, { dir })).map((r) => r.fileName), [next]);
-      assert.equal((await client.query("select to_regclass('app.tasks_title_x') as i")).rows[0].i, null);
-      assert.deepEqual((await migrationStatus(client, { dir })).pending.map((f) => f.fileName), [next]);
+      assert.equal((await client.query("select to_regclass('todo_chat.tasks_title_x') as i")).rows[0].i, null);
+      assert.deepEqual((await readMigrationStatus(client, { dir })).pending.map((f) => f.fileName), [next]);
     } finally {
       client.release();
     }
@@ -210,13 +211,13 @@ describe('migrations', () => {
     const db = await createTestDatabase();
     const dir = copyMigrations();
     const next = `${String(files.length + 1).padStart(4, '0')}_seen.sql`;
-    fs.writeFileSync(path.join(dir, next), "-- seen\ncreate table app.seen as select current_setting('lock_timeout') as lock_timeout;\n");
-    fs.writeFileSync(path.join(dir, 'down', next), '-- down\ndrop table app.seen;\n');
+    fs.writeFileSync(path.join(dir, next), "-- seen\ncreate table todo_chat.seen as select current_setting('lock_timeout') as lock_timeout;\n");
+    fs.writeFileSync(path.join(dir, 'down', next), '-- down\ndrop table todo_chat.seen;\n');
     const client = await db.admin.connect();
     try {
       await client.query("set lock_timeout = '7s'");
       await migrateUp(client, { dir, lockTimeout: '1234ms' });
-      assert.deepEqual((await client.query('select lock_timeout from app.seen')).rows, [{ lock_timeout: '1234ms' }]);
+      assert.deepEqual((await client.query('select lock_timeout from todo_chat.seen')).rows, [{ lock_timeout: '1234ms' }]);
       assert.deepEqual((await client.query('show lock_timeout')).rows, [{ lock_timeout: '7s' }]);
       await assert.rejects(migrateUp(client, { dir, lockTimeout: 'soon' }), MigrationError);
     } finally {
@@ -270,7 +271,7 @@ describe('npm run migrate (the CLI)', () => {
     const db = await createTestDatabase();
     const victim = files[4]!;
     // The recorded hash no longer matching is exactly what an edit of the file looks like.
-    await db.admin.query("update public.migrations set hash = 'edited' where id = $1", [victim.id]);
+    await db.admin.query("update todo_chat_migrations.migrations set hash = 'edited' where id = $1", [victim.id]);
     const result = await cli([], { DATABASE_URL: db.url });
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, new RegExp(`migration file ${victim.fileName} was changed after it was applied`));

@@ -5,7 +5,7 @@
  * failing the suite); the others must pass.
  *
  * Why the list queries name the user: every policy compares user_id with
- * (select app.current_user_id()), a value the planner cannot see, so on its
+ * (select todo_chat.current_user_id()), a value the planner cannot see, so on its
  * own it would estimate the current user's share of a table as
  * 1 / (number of users): ~10 rows where the heavy user has 1,000, and a
  * bitmap scan of all of them plus a sort would look cheaper than an ordered
@@ -28,28 +28,28 @@ import { MAX_UUID } from '../../src/repositories/pagination.js';
 
 const db = await createTestDatabase();
 const [heavy, ...ordinary] = await db.createUsers(2001);
-const bigConversation = (await db.admin.query<{ id: string }>('insert into app.conversations (user_id) values ($1) returning id', [heavy])).rows[0]!.id;
+const bigConversation = (await db.admin.query<{ id: string }>('insert into todo_chat.conversations (user_id) values ($1) returning id', [heavy])).rows[0]!.id;
 await db.admin.query(
-  `insert into app.tasks (user_id, title, completed) select u, 'task', g % 3 = 0 from unnest($1::uuid[]) as u, generate_series(1, 10) as g`,
+  `insert into todo_chat.tasks (user_id, title, completed) select u, 'task', g % 3 = 0 from unnest($1::uuid[]) as u, generate_series(1, 10) as g`,
   [ordinary],
 );
 await db.admin.query(
-  `insert into app.tasks (user_id, title, completed, created_at)
+  `insert into todo_chat.tasks (user_id, title, completed, created_at)
    select $1, 'task ' || g, g % 3 = 0, now() - g * interval '1 second' from generate_series(1, 1000) as g`,
   [heavy],
 );
 await db.admin.query(
-  `with c as (insert into app.conversations (user_id) select u from unnest($1::uuid[]) as u, generate_series(1, 2) returning user_id, id)
-   insert into app.messages (user_id, conversation_id, role, content)
+  `with c as (insert into todo_chat.conversations (user_id) select u from unnest($1::uuid[]) as u, generate_series(1, 2) returning user_id, id)
+   insert into todo_chat.messages (user_id, conversation_id, role, content)
    select c.user_id, c.id, 'user', 'ordinary chatter about the weather ' || g from c, generate_series(1, 20) as g`,
   [ordinary],
 );
 await db.admin.query(
-  `insert into app.conversations (user_id, updated_at) select $1, now() - g * interval '1 second' from generate_series(1, 300) as g`,
+  `insert into todo_chat.conversations (user_id, updated_at) select $1, now() - g * interval '1 second' from generate_series(1, 300) as g`,
   [heavy],
 );
 await db.admin.query(
-  `insert into app.messages (user_id, conversation_id, role, content)
+  `insert into todo_chat.messages (user_id, conversation_id, role, content)
    select $1, $2, 'user', case when g = 1234 then 'remember zanzibar' else 'message ' || g end from generate_series(1, 3000) as g`,
   [heavy, bigConversation],
 );
@@ -83,7 +83,7 @@ describe('plans with 2,001 users, for the heavy user', () => {
   });
 
   test('an older history page of the same conversation: backward index scan, no sort', async () => {
-    const middle = (await db.admin.query<{ seq: string }>('select seq from app.messages where conversation_id = $1 order by seq offset 1500 limit 1', [bigConversation])).rows[0]!.seq;
+    const middle = (await db.admin.query<{ seq: string }>('select seq from todo_chat.messages where conversation_id = $1 order by seq offset 1500 limit 1', [bigConversation])).rows[0]!.seq;
     await asUser(db.admin, heavy!, async (client) => {
       const plan = await explainQuery(client, mq.listRecentMessages, { userId: heavy!, conversationId: bigConversation, beforeSeq: middle, limit: 51 });
       assertOrderedIndexScan(plan, { name: 'ListRecentMessages', relation: 'messages', indexes: ['messages_conversation_seq_key'] });
@@ -104,7 +104,7 @@ describe('plans with 2,001 users, for the heavy user', () => {
   test('with ts_match_vq marked leakproof (a DBA\'s opt-in, see docs/api.md) search uses messages_search_idx under row-level security', async () => {
     // Catalog changes are transactional: the marking is rolled back with the transaction.
     await withRawTransaction(db.admin, { opening: 'begin; alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof' }, async (client) => {
-      await client.query(`select pg_catalog.set_config('app.user_id', $1, true), pg_catalog.set_config('role', 'todo_chat_app', true)`, [heavy]);
+      await client.query(`select pg_catalog.set_config('todo_chat.user_id', $1, true), pg_catalog.set_config('role', 'todo_chat_app', true)`, [heavy]);
       const plan = await explainQuery(client, mq.searchMessages, { userId: heavy!, query: 'zanzibar', conversationId: null, limit: 20 });
       assert.ok(planNodes(plan).some((node) => node['Index Name'] === 'messages_search_idx'), describePlan(plan));
     });

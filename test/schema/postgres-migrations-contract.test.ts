@@ -55,7 +55,7 @@ describe('postgres-migrations behaves as src/migrate/ relies on', () => {
   // previous migrations"; migrate's typed result, "Details about the migrations
   // which were run". up compares our files' loadMigrationFiles hashes with this
   // table, applies copies from a staging folder, and reads the result to know
-  // which file ran; bookkeeping.ts reads the table as public.migrations.
+  // which file ran; bookkeeping.ts keeps the table in todo_chat_migrations.
   test('migrate applies pending files in id order, records each in `migrations` with the loadMigrationFiles hash, returns them', async () => {
     const db = await createEmptyDatabase();
     const files = { '0001_create_log.sql': createLog, '0002_second.sql': logFile(2), '0003_third.sql': logFile(3) };
@@ -102,6 +102,34 @@ describe('postgres-migrations behaves as src/migrate/ relies on', () => {
       assert.deepEqual(where.rows[0], { here: true, public: null });
     } finally {
       scoped.release();
+    }
+  });
+
+  // Not in its README, so pinned here: src/migrate/bookkeeping.ts creates the
+  // table itself, with the columns of the library's own
+  // 0_create-migrations-table.sql, in the schema on the search_path, because the
+  // library decides whether its table exists by the name `migrations` in ANY
+  // schema: with another tool's `migrations` table elsewhere it would skip the
+  // creation and fail to find its own. The library must use a pre-created table
+  // of that shape as its own, and leave the foreign one alone.
+  test('a pre-created table of its shape on the search_path is used as its own, beside a foreign `migrations` table', async () => {
+    const db = await createEmptyDatabase();
+    const client = await db.admin.connect();
+    try {
+      await client.query('create table public.migrations (id serial primary key, "timestamp" bigint not null, name varchar not null)');
+      await client.query("insert into public.migrations (\"timestamp\", name) values (1700000000000, 'CreateUsers1700000000000')");
+      await client.query(`create schema ours; set search_path to ours;
+        create table ours.migrations (id integer primary key, name varchar(100) unique not null, hash varchar(40) not null,
+          executed_at timestamp default current_timestamp)`);
+      const dir = scratchDir({ '0001_create_log.sql': createLog, '0002_second.sql': logFile(2) });
+      assert.deepEqual(await run(client, dir), [1, 2]);
+      const ours = await client.query('select id from ours.migrations order by id');
+      assert.deepEqual(ours.rows.map((row) => row.id), [0, 1, 2], 'its own row 0 and both files, in the pre-created table');
+      const foreign = await client.query('select id, "timestamp", name from public.migrations');
+      assert.deepEqual(foreign.rows, [{ id: 1, timestamp: '1700000000000', name: 'CreateUsers1700000000000' }], 'the foreign table is untouched');
+      assert.deepEqual(await run(client, dir), [], 'and a second call finds them there');
+    } finally {
+      client.release();
     }
   });
 

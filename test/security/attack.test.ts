@@ -74,7 +74,7 @@ interface QueryCase {
 }
 
 async function attackerRowOf(table: string, id: unknown, attack: Attack): Promise<void> {
-  const { rows } = await attack.db.admin.query(`select user_id from app.${table} where id = $1 order by user_id`, [id]);
+  const { rows } = await attack.db.admin.query(`select user_id from todo_chat.${table} where id = $1 order by user_id`, [id]);
   assert.ok(
     rows.some((row) => row.user_id === attack.attacker),
     `the ${table} row ${String(id)} written by the attacker belongs to the attacker`,
@@ -83,7 +83,7 @@ async function attackerRowOf(table: string, id: unknown, attack: Attack): Promis
 
 /** A creates its own conversation that reuses B's conversation id (ids are unique per user, not globally). */
 async function conversationWithVictimsId(client: pg.PoolClient, attack: Attack): Promise<void> {
-  await client.query('insert into app.conversations (id, title) values ($1, $2)', [attack.victim.conversationId, 'mine']);
+  await client.query('insert into todo_chat.conversations (id, title) values ($1, $2)', [attack.victim.conversationId, 'mine']);
 }
 
 const ownRow = (table: string) => async (rows: Record<string, unknown>[], attack: Attack) => {
@@ -182,7 +182,7 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
       expect: {
         own: async (rows, attack) => {
           assert.equal(rows.length, 1);
-          const { rows: stored } = await attack.db.admin.query('select user_id from app.messages where seq = $1', [rows[0]!.seq]);
+          const { rows: stored } = await attack.db.admin.query('select user_id from todo_chat.messages where seq = $1', [rows[0]!.seq]);
           assert.deepEqual(stored, [{ user_id: attack.attacker }]);
         },
       },
@@ -357,7 +357,7 @@ const emptyPage = (result: unknown) => assert.deepEqual((result as { items: unkn
 const emptyList = (result: unknown) => assert.deepEqual(result, []);
 
 async function ownedBy(table: string, id: string, attacker: string): Promise<void> {
-  const { rows } = await db.admin.query(`select user_id from app.${table} where id = $1 order by user_id`, [id]);
+  const { rows } = await db.admin.query(`select user_id from todo_chat.${table} where id = $1 order by user_id`, [id]);
   assert.ok(rows.some((r) => r.user_id === attacker), `A owns the new ${table} row ${id}`);
 }
 
@@ -512,7 +512,7 @@ const API_CASES: ApiCase[] = [
     label: 'erases A only',
     run: (tx) => tx.users.delete(),
     expect: async (_result, attacker) => {
-      const { rows } = await db.admin.query('select id from app.users where id = $1', [attacker]);
+      const { rows } = await db.admin.query('select id from todo_chat.users where id = $1', [attacker]);
       assert.deepEqual(rows, []);
     },
   },

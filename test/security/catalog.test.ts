@@ -55,7 +55,7 @@ describe('catalog invariants of the migrated schema', () => {
   test('the grants the invariants allow are exactly the ones the queries need', async () => {
     const { rows } = await db.admin.query(
       `select c.relname, a.privilege_type from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a
-       where n.nspname = 'app' and a.grantee = 'todo_chat_app'::regrole order by 1, 2`,
+       where n.nspname = 'todo_chat' and a.grantee = 'todo_chat_app'::regrole order by 1, 2`,
     );
     assert.deepEqual(rows.map((r) => `${r.relname}:${r.privilege_type}`), [
       'conversations:DELETE',
@@ -70,7 +70,7 @@ describe('catalog invariants of the migrated schema', () => {
       `select c.relname, a.attname, p.privilege_type
        from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace,
          aclexplode(a.attacl) p
-       where n.nspname = 'app' and p.grantee = 'todo_chat_app'::regrole and a.attnum > 0
+       where n.nspname = 'todo_chat' and p.grantee = 'todo_chat_app'::regrole and a.attnum > 0
        order by 1, 3, 2`,
     );
     const byTable = new Map<string, string[]>();
@@ -85,16 +85,16 @@ describe('catalog invariants of the migrated schema', () => {
     const [a, b] = await db.createUsers(2);
     await asUser(db.admin, a!, async (client) => {
       const attempts = {
-        insertTaskForB: await tryStatement(client, 'insert into app.tasks (user_id, title) values ($1, $2)', [b, 'forged']),
-        moveTaskToB: await tryStatement(client, 'update app.tasks set user_id = $1', [b]),
-        insertUserB: await tryStatement(client, 'insert into app.users (id) values ($1)', [b]),
-        insertConversationForB: await tryStatement(client, 'insert into app.conversations (user_id) values ($1)', [b]),
-        insertMessageForB: await tryStatement(client, "insert into app.messages (user_id, conversation_id, role) values ($1, $1, 'user')", [b]),
-        updateMessage: await tryStatement(client, "update app.messages set content = 'x'"),
-        deleteMessage: await tryStatement(client, 'delete from app.messages'),
-        truncate: await tryStatement(client, 'truncate app.tasks'),
-        disableRls: await tryStatement(client, 'alter table app.tasks no force row level security'),
-        createInApp: await tryStatement(client, 'create table app.mine (x int)'),
+        insertTaskForB: await tryStatement(client, 'insert into todo_chat.tasks (user_id, title) values ($1, $2)', [b, 'forged']),
+        moveTaskToB: await tryStatement(client, 'update todo_chat.tasks set user_id = $1', [b]),
+        insertUserB: await tryStatement(client, 'insert into todo_chat.users (id) values ($1)', [b]),
+        insertConversationForB: await tryStatement(client, 'insert into todo_chat.conversations (user_id) values ($1)', [b]),
+        insertMessageForB: await tryStatement(client, "insert into todo_chat.messages (user_id, conversation_id, role) values ($1, $1, 'user')", [b]),
+        updateMessage: await tryStatement(client, "update todo_chat.messages set content = 'x'"),
+        deleteMessage: await tryStatement(client, 'delete from todo_chat.messages'),
+        truncate: await tryStatement(client, 'truncate todo_chat.tasks'),
+        disableRls: await tryStatement(client, 'alter table todo_chat.tasks no force row level security'),
+        createInApp: await tryStatement(client, 'create table todo_chat.mine (x int)'),
       };
       assert.deepEqual(attempts, {
         insertTaskForB: { code: '42501', rowCount: 0 },
@@ -121,43 +121,43 @@ describe('each catalog invariant fails on a schema that breaks it (broken object
     return withRawTransaction(db.admin, {}, async (client) => {
       await client.query(`
         -- no rls, no policies, no user_id, a primary key without user_id
-        create table app.bad_plain (id int primary key, note text);
+        create table todo_chat.bad_plain (id int primary key, note text);
         -- rls enabled but not forced; a foreign key with no on delete action;
         -- policies: for all, to public, without the sub-select, with check (true)
-        create table app.bad_policies (user_id uuid not null, id int not null,
-          constraint bad_policies_fk foreign key (user_id) references app.users (id));
-        alter table app.bad_policies enable row level security;
-        create policy bad_all on app.bad_policies for all to public using (user_id = app.current_user_id());
-        create policy bad_select on app.bad_policies for select to todo_chat_app using (user_id = app.current_user_id());
-        create policy bad_insert on app.bad_policies for insert to todo_chat_app with check (true);
-        create unique index bad_policies_id_key on app.bad_policies (id);
-        grant insert, truncate on app.bad_policies to todo_chat_app;
+        create table todo_chat.bad_policies (user_id uuid not null, id int not null,
+          constraint bad_policies_fk foreign key (user_id) references todo_chat.users (id));
+        alter table todo_chat.bad_policies enable row level security;
+        create policy bad_all on todo_chat.bad_policies for all to public using (user_id = todo_chat.current_user_id());
+        create policy bad_select on todo_chat.bad_policies for select to todo_chat_app using (user_id = todo_chat.current_user_id());
+        create policy bad_insert on todo_chat.bad_policies for insert to todo_chat_app with check (true);
+        create unique index bad_policies_id_key on todo_chat.bad_policies (id);
+        grant insert, truncate on todo_chat.bad_policies to todo_chat_app;
         -- correct policies, but the policy column leads no index
-        create table app.bad_unindexed (user_id uuid not null default app.current_user_id(), note text);
-        alter table app.bad_unindexed enable row level security;
-        alter table app.bad_unindexed force row level security;
-        create policy s on app.bad_unindexed for select to todo_chat_app using (user_id = (select app.current_user_id()));
-        create policy i on app.bad_unindexed for insert to todo_chat_app with check (user_id = (select app.current_user_id()));
-        create policy u on app.bad_unindexed for update to todo_chat_app using (user_id = (select app.current_user_id())) with check (user_id = (select app.current_user_id()));
-        create policy d on app.bad_unindexed for delete to todo_chat_app using (user_id = (select app.current_user_id()));
-        create index bad_unindexed_note on app.bad_unindexed (note, user_id);
-        grant update (user_id) on app.bad_unindexed to todo_chat_app;
-        grant select on app.tasks to public;
+        create table todo_chat.bad_unindexed (user_id uuid not null default todo_chat.current_user_id(), note text);
+        alter table todo_chat.bad_unindexed enable row level security;
+        alter table todo_chat.bad_unindexed force row level security;
+        create policy s on todo_chat.bad_unindexed for select to todo_chat_app using (user_id = (select todo_chat.current_user_id()));
+        create policy i on todo_chat.bad_unindexed for insert to todo_chat_app with check (user_id = (select todo_chat.current_user_id()));
+        create policy u on todo_chat.bad_unindexed for update to todo_chat_app using (user_id = (select todo_chat.current_user_id())) with check (user_id = (select todo_chat.current_user_id()));
+        create policy d on todo_chat.bad_unindexed for delete to todo_chat_app using (user_id = (select todo_chat.current_user_id()));
+        create index bad_unindexed_note on todo_chat.bad_unindexed (note, user_id);
+        grant update (user_id) on todo_chat.bad_unindexed to todo_chat_app;
+        grant select on todo_chat.tasks to public;
         -- views and functions
-        create view app.bad_view as select 1 as x;
-        create view app.good_view with (security_invoker = true) as select 1 as x;
-        create function app.bad_definer() returns int language sql security definer as 'select 1';
-        create function app.good_definer() returns int language sql security definer set search_path = pg_catalog as 'select 1';
+        create view todo_chat.bad_view as select 1 as x;
+        create view todo_chat.good_view with (security_invoker = true) as select 1 as x;
+        create function todo_chat.bad_definer() returns int language sql security definer as 'select 1';
+        create function todo_chat.good_definer() returns int language sql security definer set search_path = pg_catalog as 'select 1';
         -- the app role reaching outside the app schema, creating, owning
         create table public.bad_public (x int);
         grant select on public.bad_public to todo_chat_app;
-        grant create on schema app to todo_chat_app;
-        create table app.bad_owned (user_id uuid);
-        alter table app.bad_owned owner to todo_chat_app;
+        grant create on schema todo_chat to todo_chat_app;
+        create table todo_chat.bad_owned (user_id uuid);
+        alter table todo_chat.bad_owned owner to todo_chat_app;
         -- a default user for everyone connected to this database
-        alter database ${db.name} set app.user_id = '11111111-1111-1111-1111-111111111111';
+        alter database ${db.name} set todo_chat.user_id = '11111111-1111-1111-1111-111111111111';
         -- current_user_id() made volatile
-        alter function app.current_user_id() volatile;
+        alter function todo_chat.current_user_id() volatile;
         -- a role with every power the app role must not have
         create role ${badRole} login superuser bypassrls createdb;
         grant todo_chat_app to ${badRole};
@@ -167,7 +167,7 @@ describe('each catalog invariant fails on a schema that breaks it (broken object
         const role = inv.name.startsWith('the app role cannot log in') ? badRole : DEFAULT_APP_ROLE;
         result.set(inv.name, await inv.check(client, role));
       }
-      // The ownership part of the role invariant, for the real app role (it owns app.bad_owned now).
+      // The ownership part of the role invariant, for the real app role (it owns todo_chat.bad_owned now).
       result.set('owns', await invariant('the app role cannot log in').check(client, DEFAULT_APP_ROLE));
       return result;
     });
@@ -181,18 +181,18 @@ describe('each catalog invariant fails on a schema that breaks it (broken object
   const expectations: [string, RegExp[]][] = [
     ['every table has row-level security', [/^bad_plain rls not enabled$/, /^bad_policies rls not forced$/, /^bad_plain has no user_id column$/]],
     ['every table has exactly one permissive policy', [/^bad_plain command r has 0 policies$/, /^bad_policies command w has 0 policies$/, /^bad_policies bad_all: FOR ALL policy$/]],
-    ['every policy reads the user', [/bad_policies\.bad_select: using is \(user_id = current_user_id\(\)\)|bad_policies\.bad_select: using is \(user_id = app\.current_user_id\(\)\)/, /bad_policies\.bad_insert: with check is true/]],
+    ['every policy reads the user', [/bad_policies\.bad_select: using is \(user_id = current_user_id\(\)\)|bad_policies\.bad_select: using is \(user_id = todo_chat\.current_user_id\(\)\)/, /bad_policies\.bad_insert: with check is true/]],
     ['the app role cannot log in', [/login/, /superuser/, /bypassrls/, /createdb/, /member of todo_chat_app/]],
-    ['no view lacks security_invoker', [/^app\.bad_view$/]],
-    ['no security definer function', [/^app\.bad_definer\(\)$/]],
+    ['no view lacks security_invoker', [/^todo_chat\.bad_view$/]],
+    ['no security definer function', [/^todo_chat\.bad_definer\(\)$/]],
     ['every foreign key has an on delete action', [/^bad_policies bad_policies_fk$/]],
     ['every primary key, unique constraint', [/bad_plain\.bad_plain_pkey \(id\) lacks/, /unique index bad_policies_id_key \(id\) lacks user_id/]],
     ['every column a policy filters', [/^bad_unindexed\.user_id leads no index$/, /bad_policies: cannot tell the filtered column/]],
     ['the app role holds no table-level', [/^bad_policies todo_chat_app INSERT$/, /^bad_policies todo_chat_app TRUNCATE$/, /^tasks public SELECT$/]],
     ['the app role cannot write a user id column', [/todo_chat_app may INSERT bad_policies\.user_id/, /todo_chat_app may UPDATE bad_unindexed\.user_id/]],
-    ['the app role reaches no table outside', [/^public\.bad_public SELECT$/, /^create in schema app$/]],
-    ['no database or role setting', [/app\.user_id=11111111/]],
-    ['app.current_user_id() is a stable', [/volatility v, not stable/]],
+    ['the app role reaches no table outside', [/^public\.bad_public SELECT$/, /^create in schema todo_chat$/]],
+    ['no database or role setting', [/todo_chat\.user_id=11111111/]],
+    ['todo_chat.current_user_id() is a stable', [/volatility v, not stable/]],
     ['owns', [/^owns pg_class \d+$/]],
   ];
 

@@ -192,10 +192,10 @@ describe(`${USERS} users in parallel on a pool of ${POOL_SIZE} connections (seed
     assert.ok(totals.tasks > USERS && totals.conversations > USERS / 2 && totals.messages > USERS * 4, JSON.stringify(totals));
 
     // Every row in the database, as the superuser sees it, grouped by owner.
-    const { rows: tasks } = await db.admin.query('select user_id, id, title, description, completed from app.tasks');
-    const { rows: conversations } = await db.admin.query('select user_id, id, title, status from app.conversations');
+    const { rows: tasks } = await db.admin.query('select user_id, id, title, description, completed from todo_chat.tasks');
+    const { rows: conversations } = await db.admin.query('select user_id, id, title, status from todo_chat.conversations');
     const { rows: messages } = await db.admin.query(
-      'select user_id, conversation_id, role, content, tool_calls, tool_call_id from app.messages order by seq',
+      'select user_id, conversation_id, role, content, tool_calls, tool_call_id from todo_chat.messages order by seq',
     );
     assert.equal(tasks.length, totals.tasks, 'no task beyond the models');
     assert.equal(conversations.length, totals.conversations, 'no conversation beyond the models');
@@ -240,9 +240,9 @@ describe(`${USERS} users in parallel on a pool of ${POOL_SIZE} connections (seed
 
   test('shared ids were really used by several users at once (ids are per user, and isolation held for them)', async () => {
     const { rows } = await db.admin.query(
-      `select id, count(distinct user_id)::int as owners from app.tasks where id = any($1) group by id
+      `select id, count(distinct user_id)::int as owners from todo_chat.tasks where id = any($1) group by id
        union all
-       select id, count(distinct user_id)::int from app.conversations where id = any($2) group by id`,
+       select id, count(distinct user_id)::int from todo_chat.conversations where id = any($2) group by id`,
       [SHARED_TASK_IDS, SHARED_CONVERSATION_IDS],
     );
     assert.ok(rows.some((r) => r.owners > 1), `some shared id has several owners: ${JSON.stringify(rows)}`);

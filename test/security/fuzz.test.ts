@@ -269,10 +269,10 @@ const toolCallsArb = fc.oneof(
 async function rowsOf(userId: string): Promise<unknown> {
   const { rows } = await db.admin.query(
     `select
-       (select count(*) || ':' || md5(coalesce(string_agg(u::text, '|' order by u.id), '')) from app.users u where u.id = $1) as users,
-       (select count(*) || ':' || md5(coalesce(string_agg(t::text, '|' order by t.id), '')) from app.tasks t where t.user_id = $1) as tasks,
-       (select count(*) || ':' || md5(coalesce(string_agg(c::text, '|' order by c.id), '')) from app.conversations c where c.user_id = $1) as conversations,
-       (select count(*) || ':' || md5(coalesce(string_agg(m::text, '|' order by m.seq), '')) from app.messages m where m.user_id = $1) as messages`,
+       (select count(*) || ':' || md5(coalesce(string_agg(u::text, '|' order by u.id), '')) from todo_chat.users u where u.id = $1) as users,
+       (select count(*) || ':' || md5(coalesce(string_agg(t::text, '|' order by t.id), '')) from todo_chat.tasks t where t.user_id = $1) as tasks,
+       (select count(*) || ':' || md5(coalesce(string_agg(c::text, '|' order by c.id), '')) from todo_chat.conversations c where c.user_id = $1) as conversations,
+       (select count(*) || ':' || md5(coalesce(string_agg(m::text, '|' order by m.seq), '')) from todo_chat.messages m where m.user_id = $1) as messages`,
     [userId],
   );
   return rows[0];
@@ -362,7 +362,7 @@ describe('fuzzing every write of the public API', () => {
             assert.deepEqual({ title: task.title, description: task.description, completed: task.completed }, expected);
             if (taskId !== undefined) assert.equal(task.id, taskId);
             assert.equal(task.completedAt !== null, completed);
-            const stored = await db.admin.query('select user_id, title, description, completed from app.tasks where id = $1', [task.id]);
+            const stored = await db.admin.query('select user_id, title, description, completed from todo_chat.tasks where id = $1', [task.id]);
             assert.deepEqual(stored.rows, [{ user_id: user, ...(expected as object) }]);
             assert.deepEqual(await store.withUser(user!, (tx) => tx.tasks.get(task.id)), task);
           });
@@ -385,7 +385,7 @@ describe('fuzzing every write of the public API', () => {
           extra: extraKey,
         }),
         async (fields) => {
-          const current = (await db.admin.query('select title, description, completed, version from app.tasks where id = $1', [task.id])).rows[0];
+          const current = (await db.admin.query('select title, description, completed, version from todo_chat.tasks where id = $1', [task.id])).rows[0];
           const input = build({
             ...fields,
             expectedVersion: fields.expectedVersion === 'current' ? current.version : fields.expectedVersion,
@@ -401,7 +401,7 @@ describe('fuzzing every write of the public API', () => {
           const expected = valid ? { title, description, completed } : INVALID;
           await attempt(user!, expected, input, (tx) => tx.tasks.update(task.id, input as never), async (updated) => {
             assert.deepEqual({ title: updated.title, description: updated.description, completed: updated.completed }, expected);
-            const stored = await db.admin.query('select user_id, title, description, completed from app.tasks where id = $1', [task.id]);
+            const stored = await db.admin.query('select user_id, title, description, completed from todo_chat.tasks where id = $1', [task.id]);
             assert.deepEqual(stored.rows, [{ user_id: user, ...(expected as object) }]);
           });
         },
@@ -429,7 +429,7 @@ describe('fuzzing every write of the public API', () => {
           await attempt(user!, expected, input, (tx) => tx.conversations.create(input as never), async (created) => {
             assert.deepEqual({ title: created.title, status: created.status }, expected);
             if (conversationId !== undefined) assert.equal(created.id, conversationId);
-            const stored = await db.admin.query('select user_id, title from app.conversations where id = $1', [created.id]);
+            const stored = await db.admin.query('select user_id, title from todo_chat.conversations where id = $1', [created.id]);
             assert.deepEqual(stored.rows, [{ user_id: user, title }]);
           });
         },
@@ -441,7 +441,7 @@ describe('fuzzing every write of the public API', () => {
         const title = rawTitle === null ? null : text(rawTitle, LIMITS.conversationTitle, true);
         await attempt(user!, title, rawTitle, (tx) => tx.conversations.rename(conversation.id, rawTitle as string), async (renamed) => {
           assert.equal(renamed.title, title);
-          const stored = await db.admin.query('select user_id, title from app.conversations where id = $1', [conversation.id]);
+          const stored = await db.admin.query('select user_id, title from todo_chat.conversations where id = $1', [conversation.id]);
           assert.deepEqual(stored.rows, [{ user_id: user, title }]);
         });
       }),
@@ -579,7 +579,7 @@ describe('fuzzing every write of the public API', () => {
           checkStored(page.items.slice(-expected.length), expected);
           const { rows } = await db.admin.query(
             `select user_id, id, role, content, tool_calls as "toolCalls", tool_call_id as "toolCallId"
-             from app.messages where conversation_id = $1 order by seq offset $2`,
+             from todo_chat.messages where conversation_id = $1 order by seq offset $2`,
             [conversation.id, count],
           );
           checkStored(rows, expected);
@@ -607,7 +607,7 @@ describe('fuzzing every write of the public API', () => {
         assert.equal(expected === INVALID, bytes > LIMITS.toolCalls.maxJsonBytes, `${kind} ${delta}: ${bytes} bytes`);
         await attempt(user!, expected, `${kind} tool calls of ${bytes} bytes`, (tx) => tx.messages.append(conversation.id, { role: 'assistant', toolCalls: calls as never }), async (stored) => {
           assert.deepEqual(stored.toolCalls, expected);
-          const { rows } = await db.admin.query('select tool_calls from app.messages where id = $1', [stored.id]);
+          const { rows } = await db.admin.query('select tool_calls from todo_chat.messages where id = $1', [stored.id]);
           assert.deepEqual(rows[0].tool_calls, expected);
         });
       }
@@ -628,7 +628,7 @@ describe('fuzzing every write of the public API', () => {
           await attempt(user!, expected, `${length} messages, bad at ${badAt}`, (tx) => tx.messages.appendTurn(conversation.id, messages as never), async (stored) => {
             checkStored(stored, expected as ExpectedMessage[]);
             count += length;
-            const { rows } = await db.admin.query('select count(*)::int as n from app.messages where conversation_id = $1', [conversation.id]);
+            const { rows } = await db.admin.query('select count(*)::int as n from todo_chat.messages where conversation_id = $1', [conversation.id]);
             assert.equal(rows[0].n, count);
           });
         }

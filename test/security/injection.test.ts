@@ -21,7 +21,7 @@ import { adminQuery, createTestDatabase, onCleanup, rawPool, urlFor, type TestDa
 import { asUser, tryStatement } from '../helpers/transaction.js';
 import { seedVictim, type Victim } from '../helpers/security.js';
 import { countRows, snapshotOthers } from '../helpers/snapshots.js';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../tools/embedded-postgres.js';
 import {
   UsageError,
   DatabaseUnavailableError,
@@ -45,9 +45,9 @@ before(async () => {
 /** SQL and quoting tricks aimed at every layer: string literals, identifiers, comments, dollar quotes, pgtyped and pg placeholders. */
 function payloads(victimId: string): string[] {
   return [
-    `'); select set_config('app.user_id', '${victimId}', false); --`,
-    `'); select pg_catalog.set_config('app.user_id', '${victimId}', true); select ('`,
-    `'); commit; begin; select set_config('app.user_id','${victimId}',true); --`,
+    `'); select set_config('todo_chat.user_id', '${victimId}', false); --`,
+    `'); select pg_catalog.set_config('todo_chat.user_id', '${victimId}', true); select ('`,
+    `'); commit; begin; select set_config('todo_chat.user_id','${victimId}',true); --`,
     `'; reset role; --`,
     'reset role',
     'set role postgres',
@@ -56,16 +56,16 @@ function payloads(victimId: string): string[] {
     `*/ select 1; /*`,
     `/* unterminated comment`,
     `-- a line comment`,
-    `$$; update app.tasks set title = 'pwned'; $$`,
-    `$tag$ delete from app.tasks $tag$`,
-    `\\'; drop table app.users; --`,
+    `$$; update todo_chat.tasks set title = 'pwned'; $$`,
+    `$tag$ delete from todo_chat.tasks $tag$`,
+    `\\'; drop table todo_chat.users; --`,
     `\\\\ \\x00 \\u0000 E'\\n'`,
     `' or '1'='1`,
     `" or ""="`,
     `:title! :id :userId :conversationId!`,
     `$1 $2 $999 ?`,
     `%s %I %L %%`,
-    `; copy app.tasks to program 'id'; --`,
+    `; copy todo_chat.tasks to program 'id'; --`,
     `\u202e ${victimId} \u202d`,
     `{"user_id": "${victimId}", "userId": "${victimId}"}`,
     victimId,
@@ -116,10 +116,10 @@ describe('SQL in content is stored verbatim and changes nothing', () => {
       assert.equal(stored.turn[2]!.toolCallId, payload.slice(0, 128));
 
       // Read back as the superuser: verbatim, and owned by A.
-      const { rows: tasks } = await db.admin.query('select user_id, title, description from app.tasks where id = $1', [stored.task.id]);
+      const { rows: tasks } = await db.admin.query('select user_id, title, description from todo_chat.tasks where id = $1', [stored.task.id]);
       assert.deepEqual(tasks, [{ user_id: a, title: `${payload} 2`.trim(), description: `${payload} 3` }]);
       const { rows: messages } = await db.admin.query(
-        'select user_id, content, tool_calls, tool_call_id from app.messages where conversation_id = $1 order by seq',
+        'select user_id, content, tool_calls, tool_call_id from todo_chat.messages where conversation_id = $1 order by seq',
         [stored.conversation.id],
       );
       assert.deepEqual(messages.map((m) => [m.user_id, m.content]), Array(4).fill([a, payload]));
@@ -151,11 +151,11 @@ describe('SQL in content is stored verbatim and changes nothing', () => {
     }
     // The same (only) connection, outside any transaction:
     const { rows } = await pool.query(
-      "select current_setting('app.user_id', true) as user_id, current_user, session_user, (select count(*)::int from app.tasks) as visible",
+      "select current_setting('todo_chat.user_id', true) as user_id, current_user, session_user, (select count(*)::int from todo_chat.tasks) as visible",
     );
     assert.equal(rows[0].user_id ?? '', '', 'no user id survives its transaction');
     assert.equal(rows[0].current_user, rows[0].session_user, 'no role survives its transaction');
-    assert.equal(rows[0].visible, (await db.admin.query('select count(*)::int as n from app.tasks')).rows[0].n);
+    assert.equal(rows[0].visible, (await db.admin.query('select count(*)::int as n from todo_chat.tasks')).rows[0].n);
   });
 });
 
@@ -219,7 +219,7 @@ describe('an input that names another user cannot write as that user', () => {
         toolCalls: [{ id: 'c1', name: 'impersonate', arguments: { user_id: victim.userId, userId: victim.userId } }],
       });
     });
-    const { rows } = await db.admin.query('select user_id, tool_calls from app.messages where id = $1 and user_id = $2', [message.id, a]);
+    const { rows } = await db.admin.query('select user_id, tool_calls from todo_chat.messages where id = $1 and user_id = $2', [message.id, a]);
     assert.deepEqual(rows, [{ user_id: a, tool_calls: [{ id: 'c1', name: 'impersonate', arguments: { user_id: victim.userId, userId: victim.userId } }] }]);
   });
 });
@@ -250,7 +250,7 @@ describe('a bad user id is a ValidationError before any connection is attempted'
     ['cyrillic a for latin a', `\u0430${a.slice(1)}`],
     ['wrong grouping', `${a.slice(0, 7)}-${a.slice(7, 8)}${a.slice(9)}`],
     ['injection after a uuid', `${a}'; reset role; --`],
-    ['injection instead of a uuid', `'); select set_config('app.user_id', '${a}', false); --`],
+    ['injection instead of a uuid', `'); select set_config('todo_chat.user_id', '${a}', false); --`],
     ['sql or-true', `' or '1'='1`],
     ['number', 123],
     ['boolean', true],
@@ -311,23 +311,23 @@ describe('a bad user id is a ValidationError before any connection is attempted'
 describe('what a raw client in a user context can do (no raw client is public: see the next suite)', () => {
   async function who(client: pg.PoolClient): Promise<{ role: string; session: string; userId: string; tasks: number }> {
     const { rows } = await client.query(
-      `select current_user as role, session_user as session, current_setting('app.user_id', true) as "userId",
-         (select count(*)::int from app.tasks) as tasks`,
+      `select current_user as role, session_user as session, current_setting('todo_chat.user_id', true) as "userId",
+         (select count(*)::int from todo_chat.tasks) as tasks`,
     );
     return rows[0];
   }
 
   test('with the superuser login the tests use: set_config switches the user; reset role, set role and set session authorization escape row-level security entirely', async () => {
     const [a] = await db.createUsers(1);
-    const all = (await db.admin.query('select count(*)::int as n from app.tasks')).rows[0].n as number;
-    const victimTasks = (await db.admin.query('select count(*)::int as n from app.tasks where user_id = $1', [victim.userId])).rows[0].n;
+    const all = (await db.admin.query('select count(*)::int as n from todo_chat.tasks')).rows[0].n as number;
+    const victimTasks = (await db.admin.query('select count(*)::int as n from todo_chat.tasks where user_id = $1', [victim.userId])).rows[0].n;
     await asUser(db.admin, a!, async (client) => {
       assert.deepEqual(await who(client), { role: 'todo_chat_app', session: 'postgres', userId: a, tasks: 0 });
 
       // set_config in the raw client CAN switch the user: this is why no raw client is exposed.
-      assert.equal((await tryStatement(client, `select set_config('app.user_id', $1, true)`, [victim.userId])).code, 'ok');
+      assert.equal((await tryStatement(client, `select set_config('todo_chat.user_id', $1, true)`, [victim.userId])).code, 'ok');
       assert.deepEqual(await who(client), { role: 'todo_chat_app', session: 'postgres', userId: victim.userId, tasks: victimTasks });
-      await client.query(`select set_config('app.user_id', $1, true)`, [a]);
+      await client.query(`select set_config('todo_chat.user_id', $1, true)`, [a]);
 
       // reset role goes back to the login role: a superuser bypasses row-level security, forced or not.
       assert.equal((await tryStatement(client, 'reset role')).code, 'ok');
@@ -354,27 +354,27 @@ describe('what a raw client in a user context can do (no raw client is public: s
       await adminQuery(`drop role if exists ${name}`);
     });
     const [a] = await db.createUsers(1);
-    const victimTasks = (await db.admin.query('select count(*)::int as n from app.tasks where user_id = $1', [victim.userId])).rows[0].n;
+    const victimTasks = (await db.admin.query('select count(*)::int as n from todo_chat.tasks where user_id = $1', [victim.userId])).rows[0].n;
 
     await asUser(pool, a!, async (client) => {
       assert.deepEqual(await who(client), { role: 'todo_chat_app', session: name, userId: a, tasks: 0 });
 
       // The setting is not protected by any role: a raw client switches users whatever it logged in as.
-      await client.query(`select set_config('app.user_id', $1, true)`, [victim.userId]);
+      await client.query(`select set_config('todo_chat.user_id', $1, true)`, [victim.userId]);
       assert.equal((await who(client)).tasks, victimTasks);
-      await client.query(`select set_config('app.user_id', $1, true)`, [a]);
+      await client.query(`select set_config('todo_chat.user_id', $1, true)`, [a]);
 
       // Writing user_id, truncating, disabling RLS: refused (column grants, no truncate, not the owner).
-      assert.equal((await tryStatement(client, 'insert into app.tasks (user_id, title) values ($1, $2)', [victim.userId, 'x'])).code, '42501');
-      assert.equal((await tryStatement(client, 'truncate app.tasks')).code, '42501');
-      assert.equal((await tryStatement(client, 'alter table app.tasks disable row level security')).code, '42501');
+      assert.equal((await tryStatement(client, 'insert into todo_chat.tasks (user_id, title) values ($1, $2)', [victim.userId, 'x'])).code, '42501');
+      assert.equal((await tryStatement(client, 'truncate todo_chat.tasks')).code, '42501');
+      assert.equal((await tryStatement(client, 'alter table todo_chat.tasks disable row level security')).code, '42501');
 
       // Escaping the role: reset role lands on the login role, which has no privilege on the tables at all.
       assert.equal((await tryStatement(client, 'reset role')).code, 'ok');
-      assert.equal((await tryStatement(client, 'select count(*) from app.tasks')).code, '42501');
+      assert.equal((await tryStatement(client, 'select count(*) from todo_chat.tasks')).code, '42501');
       assert.equal((await tryStatement(client, 'set role postgres')).code, '42501');
       assert.equal((await tryStatement(client, 'set session authorization postgres')).code, '42501');
-      assert.equal((await tryStatement(client, 'select count(*) from app.tasks')).code, '42501');
+      assert.equal((await tryStatement(client, 'select count(*) from todo_chat.tasks')).code, '42501');
     });
   });
 });
@@ -488,7 +488,7 @@ describe('the public transaction object', () => {
       return { userId: tx.userId, me: (await tx.users.get()).id, tasks: (await tx.tasks.list()).items.length };
     });
     assert.deepEqual(result, { userId: b, me: b, tasks: 0 });
-    assert.deepEqual((await db.admin.query('select count(*)::int as n from app.tasks where user_id = any($1)', [[a, b]])).rows, [{ n: 0 }]);
+    assert.deepEqual((await db.admin.query('select count(*)::int as n from todo_chat.tasks where user_id = any($1)', [[a, b]])).rows, [{ n: 0 }]);
   });
 
   test('withUser for another user inside an open transaction is a UsageError, and the outer transaction is rolled back with it', async () => {
@@ -500,7 +500,7 @@ describe('the public transaction object', () => {
       }),
       UsageError,
     );
-    assert.deepEqual((await db.admin.query('select count(*)::int as n from app.tasks where user_id = any($1)', [[a, b]])).rows, [{ n: 0 }]);
+    assert.deepEqual((await db.admin.query('select count(*)::int as n from todo_chat.tasks where user_id = any($1)', [[a, b]])).rows, [{ n: 0 }]);
   });
 
   test('async work a callback leaves behind runs in its own transaction once that callback has ended (no stale context)', async () => {

@@ -36,7 +36,7 @@ async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
   const result: Record<string, unknown[]> = {};
   for (const table of TABLES) {
     const order = table === 'users' ? 'id' : 'user_id, id';
-    result[table] = (await db.admin.query(`select * from app.${table} order by ${order}`)).rows;
+    result[table] = (await db.admin.query(`select * from todo_chat.${table} order by ${order}`)).rows;
   }
   return result;
 }
@@ -60,14 +60,14 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
       await asUser(pool, a.userId, async (client) => {
         for (const table of TABLES) {
           const column = table === 'users' ? 'id' : 'user_id';
-          const rows = await client.query(`select ${column} as owner from app.${table}`);
+          const rows = await client.query(`select ${column} as owner from todo_chat.${table}`);
           assert.ok(rows.rowCount! > 0, `A sees their own ${table}`);
           assert.ok(
             rows.rows.every((row) => row.owner === a.userId),
             `A sees no other user's ${table}`,
           );
         }
-        const byId = await client.query('select * from app.tasks where id = $1', [b.taskId]);
+        const byId = await client.query('select * from todo_chat.tasks where id = $1', [b.taskId]);
         assert.equal(byId.rowCount, 0, "B's task by id is invisible");
       });
       await store.withUser(a.userId, async (tx) => {
@@ -84,20 +84,20 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
       const before = await snapshot(db);
       await asUser(pool, a.userId, async (client) => {
         const attempts = [
-          ['update app.tasks set title = $2 where id = $1', [b.taskId, 'pwned']],
-          ['update app.tasks set completed = true where user_id = $1', [b.userId]],
-          ['update app.conversations set title = $2 where id = $1', [b.conversationId, 'pwned']],
-          ['update app.conversations set status = $2 where user_id = $1', [b.userId, 'archived']],
-          ['delete from app.tasks where id = $1', [b.taskId]],
-          ['delete from app.conversations where id = $1', [b.conversationId]],
-          ['delete from app.users where id = $1', [b.userId]],
+          ['update todo_chat.tasks set title = $2 where id = $1', [b.taskId, 'pwned']],
+          ['update todo_chat.tasks set completed = true where user_id = $1', [b.userId]],
+          ['update todo_chat.conversations set title = $2 where id = $1', [b.conversationId, 'pwned']],
+          ['update todo_chat.conversations set status = $2 where user_id = $1', [b.userId, 'archived']],
+          ['delete from todo_chat.tasks where id = $1', [b.taskId]],
+          ['delete from todo_chat.conversations where id = $1', [b.conversationId]],
+          ['delete from todo_chat.users where id = $1', [b.userId]],
         ] as const;
         for (const [sql, values] of attempts) {
           const outcome = await tryStatement(client, sql, [...values]);
           assert.equal(outcome.rowCount, 0, `${sql} touched no row of B`);
         }
         // Messages are append-only: no update or delete is granted at all.
-        for (const sql of ['update app.messages set content = $2 where id = $1', 'delete from app.messages where id = $1']) {
+        for (const sql of ['update todo_chat.messages set content = $2 where id = $1', 'delete from todo_chat.messages where id = $1']) {
           const values = sql.startsWith('update') ? [b.messageId, 'pwned'] : [b.messageId];
           assert.equal((await tryStatement(client, sql, values)).code, '42501', `${sql} is not granted`);
         }
@@ -118,20 +118,20 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
       await asUser(pool, a.userId, async (client) => {
         // user_id is never granted: naming it is refused outright.
         for (const sql of [
-          "insert into app.tasks (user_id, title) values ($1, 'forged')",
-          "insert into app.conversations (user_id, title) values ($1, 'forged')",
-          `insert into app.messages (user_id, conversation_id, role, content) values ($1, '${b.conversationId}', 'user', 'forged')`,
+          "insert into todo_chat.tasks (user_id, title) values ($1, 'forged')",
+          "insert into todo_chat.conversations (user_id, title) values ($1, 'forged')",
+          `insert into todo_chat.messages (user_id, conversation_id, role, content) values ($1, '${b.conversationId}', 'user', 'forged')`,
         ]) {
           assert.equal((await tryStatement(client, sql, [b.userId])).code, '42501', sql);
         }
         assert.equal(
-          (await tryStatement(client, 'insert into app.users (id) values ($1)', [crypto.randomUUID()])).code,
+          (await tryStatement(client, 'insert into todo_chat.users (id) values ($1)', [crypto.randomUUID()])).code,
           '42501',
           'a user row for anyone but the current user violates the insert policy',
         );
         // A message into B's conversation: the composite foreign key finds no (A, conversation) pair.
         assert.equal(
-          (await tryStatement(client, "insert into app.messages (conversation_id, role, content) values ($1, 'user', 'x')", [b.conversationId])).code,
+          (await tryStatement(client, "insert into todo_chat.messages (conversation_id, role, content) values ($1, 'user', 'x')", [b.conversationId])).code,
           '23503',
         );
       });
@@ -152,22 +152,22 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
     test('without a user context the app role sees nothing and cannot write', async () => {
       await asAppRoleWithoutUser(pool, async (client) => {
         for (const table of TABLES) {
-          const rows = await client.query(`select count(*)::int as n from app.${table}`);
+          const rows = await client.query(`select count(*)::int as n from todo_chat.${table}`);
           assert.equal(rows.rows[0].n, 0, `no ${table} visible without a user`);
         }
-        assert.equal((await client.query('select app.current_user_id() as id')).rows[0].id, null);
+        assert.equal((await client.query('select todo_chat.current_user_id() as id')).rows[0].id, null);
         const writes = [
-          ["insert into app.tasks (title) values ('x')", []],
-          ["insert into app.conversations (title) values ('x')", []],
-          ['insert into app.users (id) values ($1)', [a.userId]],
-          ["update app.tasks set title = 'x'", []],
-          ['delete from app.tasks', []],
+          ["insert into todo_chat.tasks (title) values ('x')", []],
+          ["insert into todo_chat.conversations (title) values ('x')", []],
+          ['insert into todo_chat.users (id) values ($1)', [a.userId]],
+          ["update todo_chat.tasks set title = 'x'", []],
+          ['delete from todo_chat.tasks', []],
         ] as const;
         for (const [sql, values] of writes) {
           const outcome = await tryStatement(client, sql, [...values]);
           assert.ok(outcome.code !== 'ok' || outcome.rowCount === 0, `${sql} wrote nothing (${outcome.code})`);
         }
-        assert.notEqual((await tryStatement(client, "insert into app.tasks (title) values ('x')")).code, 'ok');
+        assert.notEqual((await tryStatement(client, "insert into todo_chat.tasks (title) values ('x')")).code, 'ok');
       });
     });
 
@@ -176,7 +176,7 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
       try {
         const superuser = (await client.query<{ rolsuper: boolean }>('select rolsuper from pg_roles where rolname = current_user')).rows[0]!
           .rolsuper;
-        const count = (await client.query('select count(*)::int as n from app.tasks')).rows[0].n;
+        const count = (await client.query('select count(*)::int as n from todo_chat.tasks')).rows[0].n;
         if (superuser) assert.ok(count >= 2, 'a superuser bypasses row-level security: the reason withUser switches role');
         else assert.equal(count, 0, 'forced row-level security hides every row from the owner');
       } finally {
@@ -204,9 +204,9 @@ async function asLoginRole(kind: 'owner' | 'login'): Promise<{ db: TestDatabase;
   await db.admin.query(`create role ${role} login password '${password}' nosuperuser nobypassrls`);
   await db.admin.query(`grant todo_chat_app to ${role}`);
   if (kind === 'owner') {
-    await db.admin.query(`alter schema app owner to ${role}`);
-    for (const table of TABLES) await db.admin.query(`alter table app.${table} owner to ${role}`);
-    const owner = await db.admin.query("select tableowner from pg_tables where schemaname = 'app' and tablename = 'tasks'");
+    await db.admin.query(`alter schema todo_chat owner to ${role}`);
+    for (const table of TABLES) await db.admin.query(`alter table todo_chat.${table} owner to ${role}`);
+    const owner = await db.admin.query("select tableowner from pg_tables where schemaname = 'todo_chat' and tablename = 'tasks'");
     assert.equal(owner.rows[0].tableowner, role);
   }
   const url = urlFor(db.name, { name: role, password });

@@ -3,13 +3,13 @@
  * prepared statements there) with one or two server connections per pool:
  * many users' transactions interleave on the same server sessions, and
  * - every user sees and writes only their own rows,
- * - no user context (app.user_id, the app role, an open transaction) survives
+ * - no user context (todo_chat.user_id, the app role, an open transaction) survives
  *   into the next transaction on a server connection, checked by a raw query
  *   through the pooler after every transaction,
  * - the isolation promises hold through it,
  * - every repository operation works through it.
  *
- * Runs when scripts/run-tests.ts started PgBouncer (TCDB_TEST_PGBOUNCER=1, as
+ * Runs when tools/run-tests.ts started PgBouncer (TCDB_TEST_PGBOUNCER=1, as
  * .ci/run does); otherwise skips, saying so. Under CI it never skips.
  */
 import assert from 'node:assert/strict';
@@ -41,8 +41,8 @@ interface ServerState {
  */
 async function serverState(pool: pg.Pool): Promise<ServerState> {
   const { rows } = await pool.query<ServerState>(
-    `select current_setting('app.user_id', true) as user_id,
-            app.current_user_id()::text as app_user_id,
+    `select current_setting('todo_chat.user_id', true) as user_id,
+            todo_chat.current_user_id()::text as app_user_id,
             current_user::text as current_user,
             session_user::text as session_user,
             current_setting('role') as role,
@@ -53,8 +53,8 @@ async function serverState(pool: pg.Pool): Promise<ServerState> {
 }
 
 function assertNoContext(state: ServerState, loginRole: string, after: string): void {
-  assert.ok(state.user_id === null || state.user_id === '', `app.user_id survived ${after}: ${JSON.stringify(state.user_id)}`);
-  assert.equal(state.app_user_id, null, `app.current_user_id() after ${after}`);
+  assert.ok(state.user_id === null || state.user_id === '', `todo_chat.user_id survived ${after}: ${JSON.stringify(state.user_id)}`);
+  assert.equal(state.app_user_id, null, `todo_chat.current_user_id() after ${after}`);
   assert.equal(state.current_user, loginRole, `current_user after ${after}`);
   assert.equal(state.session_user, loginRole, `session_user after ${after}`);
   assert.equal(state.role, 'none', `the role setting after ${after}`);
@@ -167,9 +167,9 @@ else describe(SUITE, () => {
     );
 
     // Where every row landed, as the superuser sees it on a direct connection.
-    const tasks = await db.admin.query<{ user_id: string; title: string }>('select user_id, title from app.tasks order by created_at, title');
+    const tasks = await db.admin.query<{ user_id: string; title: string }>('select user_id, title from todo_chat.tasks order by created_at, title');
     const messages = await db.admin.query<{ user_id: string; content: string }>(
-      'select m.user_id, m.content from app.messages m join app.conversations c on (c.id, c.user_id) = (m.conversation_id, m.user_id) order by m.seq',
+      'select m.user_id, m.content from todo_chat.messages m join todo_chat.conversations c on (c.id, c.user_id) = (m.conversation_id, m.user_id) order by m.seq',
     );
     for (const userId of users) {
       assert.deepEqual(
@@ -223,9 +223,9 @@ else describe(SUITE, () => {
     async function rowsOf(userId: string): Promise<unknown[]> {
       const result = [];
       for (const table of ['tasks', 'conversations', 'messages']) {
-        result.push((await db.admin.query(`select * from app.${table} where user_id = $1 order by id`, [userId])).rows);
+        result.push((await db.admin.query(`select * from todo_chat.${table} where user_id = $1 order by id`, [userId])).rows);
       }
-      result.push((await db.admin.query('select * from app.users where id = $1', [userId])).rows);
+      result.push((await db.admin.query('select * from todo_chat.users where id = $1', [userId])).rows);
       return result;
     }
 
@@ -284,28 +284,28 @@ else describe(SUITE, () => {
           ['conversations', 'user_id'],
           ['messages', 'user_id'],
         ] as const) {
-          const { rows } = await client.query<{ owner: string }>(`select ${column} as owner from app.${table}`);
+          const { rows } = await client.query<{ owner: string }>(`select ${column} as owner from todo_chat.${table}`);
           assert.deepEqual(
             rows.map((row) => row.owner),
             [a.userId],
             `A sees exactly their own ${table}`,
           );
         }
-        assert.deepEqual(await tryStatement(client, "update app.tasks set title = 'stolen' where id = $1", [b.taskId]), {
+        assert.deepEqual(await tryStatement(client, "update todo_chat.tasks set title = 'stolen' where id = $1", [b.taskId]), {
           code: 'ok',
           rowCount: 0,
         });
-        assert.deepEqual(await tryStatement(client, 'delete from app.conversations where id = $1', [b.conversationId]), {
+        assert.deepEqual(await tryStatement(client, 'delete from todo_chat.conversations where id = $1', [b.conversationId]), {
           code: 'ok',
           rowCount: 0,
         });
-        const forged = await tryStatement(client, "insert into app.tasks (user_id, title) values ($1, 'forged')", [b.userId]);
+        const forged = await tryStatement(client, "insert into todo_chat.tasks (user_id, title) values ($1, 'forged')", [b.userId]);
         assert.notEqual(forged.code, 'ok', 'an insert naming B is refused');
         assert.equal(forged.rowCount, 0);
       });
       await asAppRoleWithoutUser(raw, async (client) => {
         for (const table of ['users', 'tasks', 'conversations', 'messages']) {
-          const { rowCount } = await client.query(`select 1 from app.${table}`);
+          const { rowCount } = await client.query(`select 1 from todo_chat.${table}`);
           assert.equal(rowCount, 0, `no user: no ${table}`);
         }
       });
@@ -436,7 +436,7 @@ else describe(SUITE, () => {
       await assert.rejects(tx.users.get(), NotFoundError);
     });
     for (const table of ['tasks', 'conversations', 'messages']) {
-      const { rowCount } = await db.admin.query(`select 1 from app.${table} where user_id = $1`, [userId]);
+      const { rowCount } = await db.admin.query(`select 1 from todo_chat.${table} where user_id = $1`, [userId]);
       assert.equal(rowCount, 0, `deleting the user removed their ${table}`);
     }
     assertNoContext(await serverState(raw), loginRole, 'the repository operations');
@@ -448,7 +448,7 @@ else describe(SUITE, () => {
     const forged = crypto.randomUUID();
     const client = await raw.connect();
     try {
-      await client.query(`select set_config('app.user_id', '${forged}', false)`);
+      await client.query(`select set_config('todo_chat.user_id', '${forged}', false)`);
     } finally {
       client.release();
     }

@@ -92,7 +92,7 @@ describe('onQuery', () => {
     });
     const [user] = await db.createUsers(1);
     const task = await store.withUser(user!, (tx) => tx.tasks.create({ title: 'still stored' }));
-    const rows = await db.admin.query('select title from app.tasks where id = $1', [task.id]);
+    const rows = await db.admin.query('select title from todo_chat.tasks where id = $1', [task.id]);
     assert.deepEqual(rows.rows, [{ title: 'still stored' }]);
   });
 });
@@ -122,7 +122,7 @@ describe('health', () => {
     const partial = await createTestDatabase();
     const files = await listMigrationFiles();
     const newest = files[files.length - 1]!;
-    await partial.admin.query('delete from public.migrations where id = $1', [newest.id]);
+    await partial.admin.query('delete from todo_chat_migrations.migrations where id = $1', [newest.id]);
     const health = await partial.store().health();
     assert.equal(health.ok, false);
     assert.deepEqual(health.pendingMigrations, [newest.fileName]);
@@ -168,7 +168,7 @@ describe('stateless: stores share nothing but the database', () => {
     const [user] = await db.createUsers(1);
     const task = await store.withUser(user!, (tx) => tx.tasks.create({ title: 'before' }));
     assert.equal((await store.withUser(user!, (tx) => tx.tasks.get(task.id))).title, 'before');
-    await db.admin.query("update app.tasks set title = 'changed directly' where id = $1", [task.id]);
+    await db.admin.query("update todo_chat.tasks set title = 'changed directly' where id = $1", [task.id]);
     assert.equal((await store.withUser(user!, (tx) => tx.tasks.get(task.id))).title, 'changed directly');
   });
 

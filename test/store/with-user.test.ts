@@ -31,7 +31,7 @@ before(async () => {
 describe('withUser', () => {
   test('commits what the callback wrote and returns its result', async () => {
     const task = await store.withUser(userA, (tx) => tx.tasks.create({ title: 'kept' }));
-    const rows = await db.admin.query('select user_id, title from app.tasks where id = $1', [task.id]);
+    const rows = await db.admin.query('select user_id, title from todo_chat.tasks where id = $1', [task.id]);
     assert.deepEqual(rows.rows, [{ user_id: userA, title: 'kept' }]);
   });
 
@@ -45,8 +45,8 @@ describe('withUser', () => {
       }),
       /boom/,
     );
-    const tasks = await db.admin.query('select 1 from app.tasks where title = $1', [marker]);
-    const conversations = await db.admin.query('select 1 from app.conversations where title = $1', [marker]);
+    const tasks = await db.admin.query('select 1 from todo_chat.tasks where title = $1', [marker]);
+    const conversations = await db.admin.query('select 1 from todo_chat.conversations where title = $1', [marker]);
     assert.equal(tasks.rowCount, 0);
     assert.equal(conversations.rowCount, 0);
   });
@@ -67,14 +67,14 @@ describe('withUser', () => {
     const client = await pool.connect();
     try {
       const after = await client.query<{ setting: string | null; role: string; current: string; tx: string }>(
-        "select current_setting('app.user_id', true) as setting, current_setting('role') as role, current_user as current, " +
+        "select current_setting('todo_chat.user_id', true) as setting, current_setting('role') as role, current_user as current, " +
           'pg_catalog.txid_current_if_assigned()::text as tx',
       );
       const row = after.rows[0]!;
-      assert.ok(row.setting === '' || row.setting === null, `app.user_id is unset afterwards (got ${row.setting})`);
+      assert.ok(row.setting === '' || row.setting === null, `todo_chat.user_id is unset afterwards (got ${row.setting})`);
       assert.equal(row.role, 'none', 'the session role is back to the login role');
       assert.notEqual(row.current, 'todo_chat_app');
-      const visible = await client.query('select app.current_user_id() as id');
+      const visible = await client.query('select todo_chat.current_user_id() as id');
       assert.equal(visible.rows[0].id, null);
     } finally {
       client.release();
@@ -97,7 +97,7 @@ describe('withUser', () => {
       }),
       /undo both/,
     );
-    assert.equal((await db.admin.query('select 1 from app.tasks where title = $1', [marker])).rowCount, 0);
+    assert.equal((await db.admin.query('select 1 from todo_chat.tasks where title = $1', [marker])).rowCount, 0);
   });
 
   test('a nested withUser for another user throws and writes nothing', async () => {
@@ -107,7 +107,7 @@ describe('withUser', () => {
       }),
       UsageError,
     );
-    assert.equal((await db.admin.query("select 1 from app.tasks where title = 'as B inside A'")).rowCount, 0);
+    assert.equal((await db.admin.query("select 1 from todo_chat.tasks where title = 'as B inside A'")).rowCount, 0);
   });
 
   test('invalid user ids are refused before any connection is attempted', async () => {
@@ -144,7 +144,7 @@ describe('withUser', () => {
       }),
       TransactionAbortedError,
     );
-    assert.equal((await db.admin.query('select 1 from app.tasks where title = $1', [marker])).rowCount, 0);
+    assert.equal((await db.admin.query('select 1 from todo_chat.tasks where title = $1', [marker])).rowCount, 0);
   });
 
   test('after a database error the next query says the transaction is aborted', async () => {

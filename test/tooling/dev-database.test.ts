@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort } from '../../tools/embedded-postgres.js';
 import { packageRoot } from '../../src/paths.js';
 
 const run = promisify(execFile);
@@ -25,7 +25,7 @@ function tempDataDir(): string {
 
 async function migrateCli(args: string[], env: NodeJS.ProcessEnv) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'src/cli/migrate.ts'), ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', path.join(packageRoot, 'tools/migrate.ts'), ...args], {
       cwd: packageRoot,
       env: { ...process.env, DATABASE_URL: '', NODE_ENV: 'development', ...env },
       timeout: 60_000,

@@ -4,8 +4,10 @@
  * NODE_ENV=production, where a missing DATABASE_URL is a mistake).
  */
 import pg from 'pg';
-import { migrateUp, type MigrateOptions } from '../migrate/index.js';
-import { DEV_DATABASE, ensureDatabase, startDevServer } from './embedded.js';
+import { migrateUp } from '../src/migrate/index.js';
+import { migrateOptionsFromEnv, targetFrom } from '../src/cli/migrate-command.js';
+import { redactUrl } from '../src/cli/redact-url.js';
+import { DEV_DATABASE, ensureDatabase, startDevServer } from './embedded-postgres.js';
 
 export interface DatabaseTarget {
   url: string;
@@ -14,21 +16,10 @@ export interface DatabaseTarget {
   release(): Promise<void>;
 }
 
-/** The connection string with its password replaced by ***. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<unparseable connection string>';
-  }
-}
-
 export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promise<DatabaseTarget> {
   const fromEnv = env.DATABASE_URL?.trim();
   if (fromEnv) {
-    return { url: fromEnv, description: `${redactUrl(fromEnv)} (from DATABASE_URL)`, release: async () => undefined };
+    return { ...targetFrom(fromEnv, 'DATABASE_URL'), release: async () => undefined };
   }
   if (env.NODE_ENV === 'production') {
     throw new Error('DATABASE_URL is not set and NODE_ENV=production: refusing to fall back to the local development database');
@@ -49,16 +40,6 @@ export async function resolveTarget(env: NodeJS.ProcessEnv = process.env): Promi
 }
 
 /**
- * What the commands that migrate take from the environment:
- * TCDB_MIGRATION_LOCK_TIMEOUT, the lock_timeout of every migration statement
- * (PostgreSQL interval text; the runner's default, 10s, when unset).
- */
-export function migrationOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<MigrateOptions, 'lockTimeout'> {
-  const lockTimeout = env.TCDB_MIGRATION_LOCK_TIMEOUT?.trim();
-  return lockTimeout ? { lockTimeout } : {};
-}
-
-/**
  * The prologue of the commands that use the database (demo, seed): resolve
  * the target and print it, apply pending migrations, run fn with the
  * connection string, and release the target (stopping a server started for
@@ -72,7 +53,7 @@ export async function withMigratedTarget<T>(fn: (url: string) => Promise<T>, log
     client.on('error', () => undefined);
     await client.connect();
     try {
-      const applied = await migrateUp(client, { log, ...migrationOptionsFromEnv() });
+      const applied = await migrateUp(client, { log, ...migrateOptionsFromEnv() });
       log(applied.length === 0 ? 'migrations: up to date' : `migrations: applied ${applied.length}`);
     } finally {
       await client.end();

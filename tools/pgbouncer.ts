@@ -1,9 +1,9 @@
 /**
  * A throwaway PgBouncer in transaction pooling mode in front of a PostgreSQL
- * server, on loopback, for the tests (scripts/run-tests.ts with
+ * server, on loopback, for the tests (tools/run-tests.ts with
  * TCDB_TEST_PGBOUNCER=1) and by hand:
  *
- *   PGPASSWORD=postgres tsx scripts/pgbouncer.ts --host 127.0.0.1 --port 5432 --user postgres [--pool-size 2]
+ *   PGPASSWORD=postgres tsx tools/pgbouncer.ts --host 127.0.0.1 --port 5432 --user postgres [--pool-size 2]
  *
  * prints the port it listens on (stdout, alone on its line), runs until Ctrl-C
  * or SIGTERM, then stops PgBouncer and deletes its folder.
@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canConnect, freePort } from '../src/db/net.js';
+import { canConnect, freePort } from './net.js';
 
 export interface PgBouncerOptions {
   /** The PostgreSQL server PgBouncer forwards to. */
@@ -111,7 +111,7 @@ function iniValue(value: string): string {
 
 function config(dir: string, options: Required<Omit<PgBouncerOptions, 'bin' | 'password'>> & { listenPort: number }): string {
   return [
-    '; written by scripts/pgbouncer.ts: a throwaway PgBouncer for the tests',
+    '; written by tools/pgbouncer.ts: a throwaway PgBouncer for the tests',
     '[databases]',
     '; every database name is forwarded, so the per-file test databases need no entry',
     `* = host=${iniValue(options.host)} port=${options.port}`,
@@ -320,7 +320,7 @@ function parseArgs(argv: string[]): PgBouncerOptions {
     if (!match) throw new Error(`unexpected argument ${arg}`);
     if (match[1] === 'help') {
       console.error(
-        'usage: tsx scripts/pgbouncer.ts --host H --port P --user U [--password W | PGPASSWORD=W] [--pool-size 2] [--max-client-conn 200] [--listen-port N]',
+        'usage: tsx tools/pgbouncer.ts --host H --port P --user U [--password W | PGPASSWORD=W] [--pool-size 2] [--max-client-conn 200] [--listen-port N]',
       );
       process.exit(0);
     }

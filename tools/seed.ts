@@ -6,8 +6,8 @@
  * who already owns tasks or conversations is left alone, so running it again
  * changes nothing.
  */
-import { runMain } from '../src/cli/run-main.js';
-import { withMigratedTarget } from '../src/db/target.js';
+import { runMain } from './run-main.js';
+import { withMigratedTarget } from './target.js';
 import { createStore, type NewMessage, type Transaction } from '../src/index.js';
 
 interface SeedTask {

@@ -1,0 +1,3 @@
+-- down 0004_create_users
+
+drop table app.users;

@@ -1,0 +1,3 @@
+-- down 0006_create_conversations
+
+drop table app.conversations;

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * The command installed with the package: `npx todo-chat-db migrate ...`
+ * applies, reverts and reports the migrations shipped in this package on the
+ * database given by --database-url or DATABASE_URL. It needs Node.js alone.
+ */
+import { parseArgs } from 'node:util';
+import {
+  CommandLineError,
+  MIGRATE_ACTIONS,
+  exitWhenDone,
+  migrateOptionsFromEnv,
+  parseMigrateCommand,
+  runMigrateCommand,
+  targetFrom,
+} from './migrate-command.js';
+
+const USAGE = `usage: todo-chat-db migrate [up | down [n] | status] [--database-url <url>] [--lock-timeout <interval>]
+${MIGRATE_ACTIONS}
+  --database-url <url>       the database (default: DATABASE_URL); a direct connection, not a transaction-mode pooler
+  --lock-timeout <interval>  how long a migration statement waits for a lock (default: TCDB_MIGRATION_LOCK_TIMEOUT, else 10s)`;
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'database-url': { type: 'string' },
+        'lock-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new CommandLineError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const [verb, ...rest] = parsed.positionals;
+  if (parsed.values.help || verb === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  if (verb !== 'migrate') throw new CommandLineError(`${verb === undefined ? 'no command given' : `unknown command ${JSON.stringify(verb)}`}\n${USAGE}`);
+  const command = parseMigrateCommand(rest, USAGE);
+  const fromFlag = parsed.values['database-url']?.trim();
+  const fromEnv = process.env.DATABASE_URL?.trim();
+  const url = fromFlag || fromEnv;
+  if (!url) {
+    throw new CommandLineError(
+      'todo-chat-db migrate: no database given: set DATABASE_URL or pass --database-url <url> ' +
+        '(a direct connection string, e.g. postgres://user:password@host:5432/dbname)',
+    );
+  }
+  const lockTimeout = parsed.values['lock-timeout']?.trim();
+  await runMigrateCommand(command, targetFrom(url, fromFlag ? '--database-url' : 'DATABASE_URL'), {
+    ...migrateOptionsFromEnv(),
+    ...(lockTimeout ? { lockTimeout } : {}),
+  });
+}
+
+exitWhenDone(main(process.argv.slice(2)), 'migrate failed');

