@@ -44,7 +44,7 @@ async function main(): Promise<void> {
         for (const message of page.items) {
           const calls = message.toolCalls?.map((call) => `${call.name}(${JSON.stringify(call.arguments)})`).join(', ');
           const text = message.content || (calls ? `[calls ${calls}]` : '');
-          console.log(`  #${message.seq} ${message.role.padEnd(9)} ${message.toolCallId ? `[answers ${message.toolCallId}] ` : ''}${text}`);
+          console.log(`  #${message.position} ${message.role.padEnd(9)} ${message.toolCallId ? `[answers ${message.toolCallId}] ` : ''}${text}`);
         }
         const done = await tx.tasks.complete(task.id);
         console.log(`  task completed at ${done.completedAt?.toISOString()} (version ${done.version})`);

@@ -71,11 +71,15 @@ where id = :id!
 returning id;
 
 /*
-  Every conversation of the current user, oldest first, for the data export.
-  :userId is a planner hint (sql/README.md).
+  The next :limit conversations of the current user after id :afterId, by id
+  (the primary key, a stable order while the export reads it in batches);
+  the first batch passes the nil uuid. :userId is a planner hint
+  (sql/README.md).
 */
 /* @name ExportConversations */
 select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
 from todo_chat.conversations
 where user_id = :userId!
-order by created_at, id;
+  and id > :afterId!::uuid
+order by id
+limit :limit!;

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SERIALIZATION_FAILURE'
   | 'DATABASE_UNAVAILABLE'
   | 'DATABASE'
+  | 'TOO_LARGE'
   | 'USAGE'
   | 'INTERNAL'
   | 'MIGRATION';
@@ -78,6 +79,17 @@ export class NotFoundError extends TodoChatDbError {
 export class ConflictError extends TodoChatDbError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('CONFLICT', message, options);
+  }
+}
+
+/**
+ * A one-shot read would hold more than its documented bound (LIMITS); nothing
+ * was read. The message names the form that reads the same data in bounded
+ * batches (messages.batches, users.exportBatches).
+ */
+export class TooLargeError extends TodoChatDbError {
+  constructor(message: string) {
+    super('TOO_LARGE', message);
   }
 }
 

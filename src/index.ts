@@ -23,9 +23,10 @@ export {
   InternalError,
   MigrationError,
   TransactionAbortedError,
+  TooLargeError,
 } from './errors.js';
 export type { ErrorCode, ValidationIssue } from './errors.js';
-export { LIMITS, MESSAGE_ROLES, CONVERSATION_STATUSES } from './limits.js';
+export { LIMITS, MESSAGE_ROLES, MESSAGE_FORMATS, CONVERSATION_STATUSES } from './limits.js';
 export {
   Id,
   UserId,
@@ -45,7 +46,11 @@ export { CreateTaskInput, UpdateTaskInput, ListTasksOptions, ExpectedVersionOpti
 export type { Task } from './repositories/tasks.js';
 export { CreateConversationInput, ListConversationsOptions } from './repositories/conversations.js';
 export type { Conversation } from './repositories/conversations.js';
-export { NewMessage, HistoryOptions, SearchOptions, MAX_TURN_MESSAGES } from './repositories/messages.js';
+export { NewMessage, HistoryOptions, BatchOptions, SearchOptions, MAX_TURN_MESSAGES, MAX_TURN_BYTES } from './repositories/messages.js';
 export type { Message, HistoryPage, SearchHit } from './repositories/messages.js';
-export type { User, UserExport } from './repositories/users.js';
+export { MessageId } from './history/derived.js';
+export type { MessageFormat, AuditCall, AuditResult } from './history/derived.js';
+export { ListToolCallsOptions } from './repositories/tool-calls.js';
+export type { ToolCallRecord, ToolResultRecord } from './repositories/tool-calls.js';
+export type { User, UserExport, UserExportChunk } from './repositories/users.js';
 export type { Page } from './repositories/pagination.js';

@@ -13,13 +13,32 @@ export const LIMITS = {
   toolCallId: { min: 1, max: 128 },
   /** Characters as a regular-expression class body, the same in the CHECK of messages.tool_calls. */
   toolName: { min: 1, max: 128, characters: 'A-Za-z0-9_.:-' },
+  /** A message id: the caller's (its SDK's) or a generated UUID; unique within its conversation. */
+  messageId: { min: 1, max: 255 },
+  /** An SDK item (openai-agents, ai-sdk): its JSON text, refused beyond, never truncated; the text derived from it likewise. */
+  item: { maxJsonBytes: 1_048_576, maxDepth: 64 },
+  /** The tool-call audit: call ids and tool names as SDKs give them. */
+  auditCallId: { min: 1, max: 255 },
+  auditToolName: { min: 1, max: 255 },
+  /** Search indexes the first this many characters of a message's text. */
+  searchIndexedCharacters: 100_000,
   page: { defaultLimit: 50, maxLimit: 200 },
+  /** A history page holds at most maxLimit messages, the turn-start extension included. */
   historyPage: { defaultLimit: 50, maxLimit: 500 },
+  /** One-shot reads of a whole conversation (messages.all) and of a user's data (users.export); beyond, read in batches (messages.batches, users.exportBatches). */
+  wholeConversation: { maxMessages: 20_000, maxBytes: 16 * 1024 * 1024 },
+  userExport: { maxRows: 100_000, maxHistoryBytes: 32 * 1024 * 1024 },
+  /** The batches of messages.batches and users.exportBatches. */
+  batch: { defaultSize: 200, maxSize: 1000 },
+  /** How many newest messages one pop may remove. */
+  pop: { max: 500 },
   searchQuery: { min: 1, max: 500 },
 } as const;
 
 export const CONVERSATION_STATUSES = ['active', 'archived'] as const;
 export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
+/** chat: role, content, toolCalls, toolCallId as given; openai-agents: an AgentInputItem; ai-sdk: a UIMessage. */
+export const MESSAGE_FORMATS = ['chat', 'openai-agents', 'ai-sdk'] as const;
 
 /**
  * The white space that titles may not start or end with: exactly the set that

@@ -38,7 +38,7 @@ function storableTextProblem(value: string): string | undefined {
 }
 
 /** A string PostgreSQL text can hold exactly, with a code-point length range. */
-function storableText(limits: { min?: number; max: number }) {
+export function storableText(limits: { min?: number; max: number }) {
   return z.string().superRefine((value, ctx) => {
     const problem = storableTextProblem(value);
     if (problem) {

@@ -10,7 +10,7 @@ import { MIGRATE_ACTIONS, exitWhenDone, migrateOptionsFromEnv, parseMigrateComma
 import { createMigration } from './create-migration.js';
 import { resolveTarget } from './target.js';
 
-const USAGE = `usage: npm run migrate -- [up | down [n] | status | create <name>]
+const USAGE = `usage: npm run migrate -- [up | down [n] [--allow-data-loss] | status | create <name>]
 ${MIGRATE_ACTIONS}
   create <name> write the next numbered up/down pair`;
 

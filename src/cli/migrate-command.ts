@@ -10,7 +10,9 @@ import { migrateDown, migrateUp, readMigrationStatus, type MigrateOptions } from
 import { redactUrl } from './redact-url.js';
 
 export const MIGRATE_ACTIONS = `  up            apply pending migrations (the default)
-  down [n]      revert the newest n applied migrations (default 1) with migrations/down/
+  down [n]      revert the newest n applied migrations (default 1) with migrations/down/;
+                one that would drop data it cannot carry back refuses, saying what, unless
+                --allow-data-loss is given
   status        list applied and pending migrations`;
 
 /** A mistake on the command line: its message is printed as is, without the "failed:" prefix. */
@@ -20,10 +22,15 @@ export interface MigrateCommand {
   action: 'up' | 'down' | 'status';
   /** How many migrations `down` reverts. */
   count: number;
+  /** `down --allow-data-loss`: let down files drop what they cannot carry back. */
+  allowDataLoss: boolean;
 }
 
+/** Reads `[up | down [n] | status]` and, for down, `--allow-data-loss` anywhere among them. */
 export function parseMigrateCommand(args: string[], usage: string): MigrateCommand {
-  const [action = 'up', ...rest] = args;
+  const allowDataLoss = args.includes('--allow-data-loss');
+  const [action = 'up', ...rest] = args.filter((arg) => arg !== '--allow-data-loss');
+  if (allowDataLoss && action !== 'down') throw new CommandLineError(`--allow-data-loss applies to down only\n${usage}`);
   if (action !== 'up' && action !== 'down' && action !== 'status') {
     throw new CommandLineError(`unknown command ${JSON.stringify(action)}\n${usage}`);
   }
@@ -34,7 +41,7 @@ export function parseMigrateCommand(args: string[], usage: string): MigrateComma
   }
   const extra = rest.slice(action === 'down' ? 1 : 0);
   if (extra.length > 0) throw new CommandLineError(`unexpected argument ${JSON.stringify(extra[0])}\n${usage}`);
-  return { action, count };
+  return { action, count, allowDataLoss };
 }
 
 /** What a migrate command takes from its environment: TCDB_MIGRATION_LOCK_TIMEOUT. */
@@ -69,7 +76,7 @@ export async function runMigrateCommand(
       const applied = await migrateUp(client, { ...options, log: print });
       print(applied.length === 0 ? 'nothing to apply: the database is up to date' : `applied ${applied.length} migration(s)`);
     } else if (command.action === 'down') {
-      const reverted = await migrateDown(client, command.count, { ...options, log: print });
+      const reverted = await migrateDown(client, command.count, { ...options, allowDataLoss: command.allowDataLoss, log: print });
       print(reverted.length === 0 ? 'nothing to revert: no migration is applied' : `reverted ${reverted.length} migration(s)`);
     } else {
       const report = await readMigrationStatus(client, { lockWaitMs: options.lockWaitMs });

@@ -15,7 +15,7 @@ import {
   targetFrom,
 } from './migrate-command.js';
 
-const USAGE = `usage: todo-chat-db migrate [up | down [n] | status] [--database-url <url>] [--lock-timeout <interval>]
+const USAGE = `usage: todo-chat-db migrate [up | down [n] [--allow-data-loss] | status] [--database-url <url>] [--lock-timeout <interval>]
 ${MIGRATE_ACTIONS}
   --database-url <url>       the database (default: DATABASE_URL); a direct connection, not a transaction-mode pooler
   --lock-timeout <interval>  how long a migration statement waits for a lock (default: TCDB_MIGRATION_LOCK_TIMEOUT, else 10s)`;
@@ -29,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
       options: {
         'database-url': { type: 'string' },
         'lock-timeout': { type: 'string' },
+        'allow-data-loss': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (verb !== 'migrate') throw new CommandLineError(`${verb === undefined ? 'no command given' : `unknown command ${JSON.stringify(verb)}`}\n${USAGE}`);
-  const command = parseMigrateCommand(rest, USAGE);
+  const command = parseMigrateCommand(parsed.values['allow-data-loss'] ? [...rest, '--allow-data-loss'] : rest, USAGE);
   const fromFlag = parsed.values['database-url']?.trim();
   const fromEnv = process.env.DATABASE_URL?.trim();
   const url = fromFlag || fromEnv;

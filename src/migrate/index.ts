@@ -1,7 +1,7 @@
 /** The migration runner: list, apply, revert, report; and the API for deploy scripts. */
 export { listMigrationFiles, scanMigrationFiles, type MigrationFile } from './files.js';
 export { migrateUp, type MigrateOptions, type MigrationLog, type MigrationResult } from './up.js';
-export { migrateDown } from './down.js';
+export { migrateDown, type MigrateDownOptions } from './down.js';
 export { readMigrationStatus, pendingMigrations, type MigrationStatus } from './status.js';
 export { migrate, migrationStatus, type MigrateApiOptions, type MigrationTarget } from './connect.js';
 export type { AppliedMigration } from './bookkeeping.js';

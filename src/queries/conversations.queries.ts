@@ -244,14 +244,14 @@ export interface IDeleteConversationQuery {
   result: IDeleteConversationResult;
 }
 
-const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":47,"b":50}]}],"statement":"delete from todo_chat.conversations\nwhere id = :id!\nreturning id                                                                                                                               "};
+const deleteConversationIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":47,"b":50}]}],"statement":"delete from todo_chat.conversations\nwhere id = :id!\nreturning id                                                                                                                                                                                                                                                "};
 
 /**
  * Query generated from SQL:
  * ```
  * delete from todo_chat.conversations
  * where id = :id!
- * returning id                                                                                                                               
+ * returning id                                                                                                                                                                                                                                                
  * ```
  */
 export const deleteConversation = new PreparedQuery<IDeleteConversationParams,IDeleteConversationResult>(deleteConversationIR);
@@ -259,6 +259,8 @@ export const deleteConversation = new PreparedQuery<IDeleteConversationParams,ID
 
 /** 'ExportConversations' parameters type */
 export interface IExportConversationsParams {
+  afterId: string;
+  limit: NumberOrString;
   userId: string;
 }
 
@@ -278,7 +280,7 @@ export interface IExportConversationsQuery {
   result: IExportConversationsResult;
 }
 
-const exportConversationsIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":133,"b":140}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.conversations\nwhere user_id = :userId!\norder by created_at, id"};
+const exportConversationsIR: any = {"usedParamSet":{"userId":true,"afterId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":133,"b":140}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":153,"b":161}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":187,"b":193}]}],"statement":"select id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.conversations\nwhere user_id = :userId!\n  and id > :afterId!::uuid\norder by id\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
@@ -286,7 +288,9 @@ const exportConversationsIR: any = {"usedParamSet":{"userId":true},"params":[{"n
  * select id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"
  * from todo_chat.conversations
  * where user_id = :userId!
- * order by created_at, id
+ *   and id > :afterId!::uuid
+ * order by id
+ * limit :limit!
  * ```
  */
 export const exportConversations = new PreparedQuery<IExportConversationsParams,IExportConversationsResult>(exportConversationsIR);

@@ -334,7 +334,7 @@ export interface IDeleteTaskQuery {
   result: IDeleteTaskResult;
 }
 
-const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":39,"b":42}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":51,"b":66},{"a":98,"b":113}]}],"statement":"delete from todo_chat.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                                                                       "};
+const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":39,"b":42}]},{"name":"expectedVersion","required":false,"transform":{"type":"scalar"},"locs":[{"a":51,"b":66},{"a":98,"b":113}]}],"statement":"delete from todo_chat.tasks\nwhere id = :id!\n  and (:expectedVersion::integer is null or version = :expectedVersion::integer)\nreturning id                                                                                                                                                                                                                                      "};
 
 /**
  * Query generated from SQL:
@@ -342,7 +342,7 @@ const deleteTaskIR: any = {"usedParamSet":{"id":true,"expectedVersion":true},"pa
  * delete from todo_chat.tasks
  * where id = :id!
  *   and (:expectedVersion::integer is null or version = :expectedVersion::integer)
- * returning id                                                                                                                       
+ * returning id                                                                                                                                                                                                                                      
  * ```
  */
 export const deleteTask = new PreparedQuery<IDeleteTaskParams,IDeleteTaskResult>(deleteTaskIR);
@@ -350,6 +350,8 @@ export const deleteTask = new PreparedQuery<IDeleteTaskParams,IDeleteTaskResult>
 
 /** 'ExportTasks' parameters type */
 export interface IExportTasksParams {
+  afterId: string;
+  limit: NumberOrString;
   userId: string;
 }
 
@@ -373,7 +375,7 @@ export interface IExportTasksQuery {
   result: IExportTasksResult;
 }
 
-const exportTasksIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":174,"b":181}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.tasks\nwhere user_id = :userId!\norder by created_at, id"};
+const exportTasksIR: any = {"usedParamSet":{"userId":true,"afterId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":174,"b":181}]},{"name":"afterId","required":true,"transform":{"type":"scalar"},"locs":[{"a":194,"b":202}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":234}]}],"statement":"select id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"\nfrom todo_chat.tasks\nwhere user_id = :userId!\n  and id > :afterId!::uuid\norder by id\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
@@ -382,7 +384,9 @@ const exportTasksIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"us
  *   created_at as "createdAt", updated_at as "updatedAt"
  * from todo_chat.tasks
  * where user_id = :userId!
- * order by created_at, id
+ *   and id > :afterId!::uuid
+ * order by id
+ * limit :limit!
  * ```
  */
 export const exportTasks = new PreparedQuery<IExportTasksParams,IExportTasksResult>(exportTasksIR);

@@ -8,7 +8,7 @@ import { ConversationStatus, ConversationTitle, Id, parseInput } from '../schema
 import type { QueryRunner } from '../query-runner.js';
 import type { IGetConversationResult } from '../queries/conversations.queries.js';
 import { conversationQueries as q } from './queries.js';
-import { PageCursor, keysetPage, pageLimit, type Page } from './pagination.js';
+import { PageCursor, byTimestampAndId, keysetPage, pageLimit, type Page } from './pagination.js';
 
 /** A conversation as stored (the generated row type of GetConversation, status narrowed). */
 export type Conversation = Omit<IGetConversationResult, 'status'> & { status: z.infer<typeof ConversationStatus> };
@@ -64,14 +64,12 @@ export function conversationsRepository(db: QueryRunner) {
     async list(rawOptions: ListConversationsOptions = {}): Promise<Page<Conversation>> {
       const options = parseInput(ListConversationsOptions, rawOptions, 'list options');
       const { status } = options;
-      return keysetPage(
-        { kind: `conversations:${status ?? 'all'}`, order: 'newest', at: (conversation) => conversation.updatedAt },
-        options,
-        async (keyset) =>
-          (status === undefined
-            ? await db.many(q.listConversations, { userId: db.userId, ...keyset })
-            : await db.many(q.listConversationsByStatus, { userId: db.userId, status, ...keyset })
-          ).map(toConversation),
+      const list = byTimestampAndId<Conversation>(`conversations:${status ?? 'all'}`, 'newest', (conversation) => conversation.updatedAt);
+      return keysetPage(list, options, async (keyset) =>
+        (status === undefined
+          ? await db.many(q.listConversations, { userId: db.userId, ...keyset })
+          : await db.many(q.listConversationsByStatus, { userId: db.userId, status, ...keyset })
+        ).map(toConversation),
       );
     },
 

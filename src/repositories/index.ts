@@ -1,11 +1,12 @@
 /**
  * The repositories a withUser callback receives as tx.tasks, tx.conversations,
- * tx.messages and tx.users, all bound to the transaction's one query runner.
+ * tx.messages, tx.users and tx.toolCalls, all bound to the transaction's one query runner.
  */
 import type { QueryRunner } from '../query-runner.js';
 import { conversationsRepository, type ConversationsRepository } from './conversations.js';
 import { messagesRepository, type MessagesRepository } from './messages.js';
 import { tasksRepository, type TasksRepository } from './tasks.js';
+import { toolCallsRepository, type ToolCallsRepository } from './tool-calls.js';
 import { usersRepository, type UsersRepository } from './users.js';
 
 export interface Repositories {
@@ -13,6 +14,7 @@ export interface Repositories {
   readonly conversations: ConversationsRepository;
   readonly messages: MessagesRepository;
   readonly users: UsersRepository;
+  readonly toolCalls: ToolCallsRepository;
 }
 
 export function createRepositories(db: QueryRunner): Repositories {
@@ -21,5 +23,6 @@ export function createRepositories(db: QueryRunner): Repositories {
     conversations: conversationsRepository(db),
     messages: messagesRepository(db),
     users: usersRepository(db),
+    toolCalls: toolCallsRepository(db),
   };
 }

@@ -9,7 +9,7 @@ import type { QueryRunner } from '../query-runner.js';
 import type { NamedQuery } from '../named-query.js';
 import type { IGetTaskResult } from '../queries/tasks.queries.js';
 import { taskQueries as q } from './queries.js';
-import { PageCursor, keysetPage, pageLimit, type Keyset, type KeysetOrder, type Page } from './pagination.js';
+import { PageCursor, byTimestampAndId, keysetPage, pageLimit, type Page, type TimestampIdKeyset } from './pagination.js';
 
 /** A task as stored (the generated row type of GetTask). */
 export type Task = IGetTaskResult;
@@ -48,11 +48,12 @@ export type ListTasksOptions = z.input<typeof ListTasksOptions>;
 export const ExpectedVersionOption = z.strictObject({ expectedVersion: ExpectedVersion.optional() });
 export type ExpectedVersionOption = z.input<typeof ExpectedVersionOption>;
 
-type TaskList = NamedQuery<Keyset & { userId: string }, Task>;
-type TaskListByCompleted = NamedQuery<Keyset & { userId: string; completed: boolean }, Task>;
+type Keyset = TimestampIdKeyset & { userId: string };
+type TaskList = NamedQuery<Keyset, Task>;
+type TaskListByCompleted = NamedQuery<Keyset & { completed: boolean }, Task>;
 
 /** The list queries of each order, unfiltered and filtered by completed (each served by its own index). */
-const TASK_LISTS: Record<KeysetOrder, { all: TaskList; byCompleted: TaskListByCompleted }> = {
+const TASK_LISTS: Record<'newest' | 'oldest', { all: TaskList; byCompleted: TaskListByCompleted }> = {
   newest: { all: q.listTasksNewest, byCompleted: q.listTasksNewestByCompleted },
   oldest: { all: q.listTasksOldest, byCompleted: q.listTasksOldestByCompleted },
 };
@@ -103,7 +104,8 @@ export function tasksRepository(db: QueryRunner) {
       const options = parseInput(ListTasksOptions, rawOptions, 'list options');
       const { completed, order } = options;
       const lists = TASK_LISTS[order];
-      return keysetPage({ kind: `tasks:${order}:${completed ?? 'all'}`, order, at: (task) => task.createdAt }, options, (keyset) =>
+      const list = byTimestampAndId<Task>(`tasks:${order}:${completed ?? 'all'}`, order, (task) => task.createdAt);
+      return keysetPage(list, options, (keyset) =>
         completed === undefined
           ? db.many(lists.all, { userId: db.userId, ...keyset })
           : db.many(lists.byCompleted, { userId: db.userId, completed, ...keyset }),

@@ -15,8 +15,11 @@ const QUERIES: Record<string, string> = {
     select c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity, c.relacl::text, obj_description(c.oid, 'pg_class')
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = 'todo_chat' order by c.relname`,
+  // The column's place among the table's columns rather than its attnum, which
+  // counts dropped columns too: dropping a column and adding it again (a down
+  // then an up) gives the same table.
   columns: `
-    select c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+    select c.relname, row_number() over (partition by c.oid order by a.attnum), a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
       pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated, a.attcollation, a.attacl::text,
       col_description(c.oid, a.attnum)
     from pg_attribute a

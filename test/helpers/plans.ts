@@ -70,3 +70,25 @@ export function assertOrderedIndexScan(
   assert.ok(expected.indexes.includes(String(scan['Index Name'])), text);
   if (expected.direction) assert.equal(scan['Scan Direction'], expected.direction, text);
 }
+
+/**
+ * Asserts that every read of `relation` in a plan goes through one of
+ * `indexes` (an index scan, or a bitmap scan of that index), never a
+ * sequential scan, and that anything sorted lies under a Limit: the statement
+ * reads and orders a bounded range of the index, never a whole conversation.
+ */
+export function assertBoundedIndexReads(plan: PlanNode, expected: { name: string; relation: string; indexes: string[] }): void {
+  const text = `${expected.name}:\n${describePlan(plan)}`;
+  const visit = (node: PlanNode, underLimit: boolean): void => {
+    const type = node['Node Type'];
+    if (/Sort/.test(type)) assert.ok(underLimit, `sorts without a limit: ${text}`);
+    if (node['Relation Name'] === expected.relation) {
+      assert.match(type, /^(Index (Only )?Scan|Bitmap Heap Scan)$/, text);
+      const index = type === 'Bitmap Heap Scan' ? planNodes(node).find((child) => child['Node Type'] === 'Bitmap Index Scan')?.['Index Name'] : node['Index Name'];
+      assert.ok(expected.indexes.includes(String(index)), text);
+    }
+    for (const child of node.Plans ?? []) visit(child, underLimit || type === 'Limit');
+  };
+  visit(plan, false);
+  assert.ok(planNodes(plan).some((node) => node['Relation Name'] === expected.relation), `reads ${expected.relation}: ${text}`);
+}

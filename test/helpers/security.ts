@@ -58,8 +58,11 @@ export interface Victim {
   archivedConversationId: string;
   messageIds: string[];
   toolCallId: string;
-  /** The seq of the victim's newest message (as text, as pg returns bigint). */
-  lastSeq: string;
+  /** The position of the newest message of the victim's conversation. */
+  lastPosition: number;
+  /** The call id of the victim's Agents SDK function call, and the id of their AI SDK message. */
+  agentsCallId: string;
+  uiMessageId: string;
 }
 
 /** Creates a victim's data through the public API. */
@@ -79,6 +82,27 @@ export async function seedVictim(store: Store, userId: string): Promise<Victim> 
       { role: 'tool', toolCallId, content: `created ${marker}` },
       { role: 'assistant', content: `done ${marker}` },
     ]);
+    const agentsCallId = `fc_call_${marker}`;
+    const uiMessageId = `ui_${marker}`;
+    const items = await tx.messages.appendTurn(conversation.id, [
+      { format: 'openai-agents', item: { role: 'user', content: [{ type: 'input_text', text: `list ${marker}` }] } },
+      {
+        format: 'openai-agents',
+        item: { type: 'function_call', id: `fc_${marker}`, callId: agentsCallId, name: 'list_tasks', arguments: JSON.stringify({ marker }), status: 'completed' },
+      },
+      { format: 'openai-agents', item: { type: 'function_call_result', callId: agentsCallId, name: 'list_tasks', status: 'completed', output: `listed ${marker}` } },
+      {
+        format: 'ai-sdk',
+        item: {
+          id: uiMessageId,
+          role: 'assistant',
+          parts: [
+            { type: 'text', text: `here ${marker}` },
+            { type: 'tool-add_task', toolCallId: `ui_call_${marker}`, state: 'output-available', input: { title: marker }, output: { id: marker } },
+          ],
+        },
+      },
+    ]);
     await tx.messages.append(archived.id, { role: 'user', content: `archived ${marker}` });
     return {
       userId,
@@ -87,9 +111,11 @@ export async function seedVictim(store: Store, userId: string): Promise<Victim> 
       completedTaskId: done.id,
       conversationId: conversation.id,
       archivedConversationId: archived.id,
-      messageIds: messages.map((m) => m.id),
+      messageIds: [...messages, ...items].map((m) => m.id),
       toolCallId,
-      lastSeq: messages[messages.length - 1]!.seq,
+      lastPosition: items[items.length - 1]!.position,
+      agentsCallId,
+      uiMessageId,
     };
   });
 }

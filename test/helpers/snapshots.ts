@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 
-export const APP_TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;
+export const APP_TABLES = ['users', 'tasks', 'conversations', 'messages', 'tool_calls', 'tool_results'] as const;
 export type AppTable = (typeof APP_TABLES)[number];
 
 /** How each table is read: the column holding the owning user's id, the columns, and a stable order. */
@@ -13,8 +13,22 @@ const READ: Record<AppTable, { owner: string; columns: string; order: string }> 
   users: { owner: 'id', columns: '*', order: 'id' },
   tasks: { owner: 'user_id', columns: '*', order: 'user_id, id' },
   conversations: { owner: 'user_id', columns: '*', order: 'user_id, id' },
-  // Every column but the generated search vector.
-  messages: { owner: 'user_id', columns: 'user_id, conversation_id, id, seq, role, content, tool_calls, tool_call_id, created_at', order: 'seq' },
+  // Every column but the generated search vector; json as its exact text.
+  messages: {
+    owner: 'user_id',
+    columns: 'user_id, conversation_id, id, position, role, format, content, tool_calls, tool_call_id, item::text as item, size_bytes, created_at',
+    order: 'user_id, conversation_id, position',
+  },
+  tool_calls: {
+    owner: 'user_id',
+    columns: 'user_id, conversation_id, ordinal, message_id, message_position, call_index, call_id, name, arguments::text as arguments, format, created_at',
+    order: 'user_id, conversation_id, ordinal',
+  },
+  tool_results: {
+    owner: 'user_id',
+    columns: 'user_id, conversation_id, ordinal, call_ordinal, call_id, message_id, output::text as output, status, created_at',
+    order: 'user_id, conversation_id, ordinal',
+  },
 };
 
 async function snapshot(admin: pg.Pool, where: (owner: string) => string, value: unknown): Promise<Record<string, unknown[]>> {
@@ -49,7 +63,9 @@ export async function countRows(admin: pg.Pool, userId: string): Promise<Record<
     `select (select count(*)::int from todo_chat.users where id = $1) as users,
        (select count(*)::int from todo_chat.tasks where user_id = $1) as tasks,
        (select count(*)::int from todo_chat.conversations where user_id = $1) as conversations,
-       (select count(*)::int from todo_chat.messages where user_id = $1) as messages`,
+       (select count(*)::int from todo_chat.messages where user_id = $1) as messages,
+       (select count(*)::int from todo_chat.tool_calls where user_id = $1) as tool_calls,
+       (select count(*)::int from todo_chat.tool_results where user_id = $1) as tool_results`,
     [userId],
   );
   return rows[0]!;

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from '../helpers/db.js';
 import { asUser, withoutTriggers } from '../helpers/transaction.js';
-import { assertOrderedIndexScan, explainQuery } from '../helpers/plans.js';
+import { assertBoundedIndexReads, explainQuery } from '../helpers/plans.js';
 import { countRows, snapshotRows } from '../helpers/snapshots.js';
 import {
   ConflictError,
@@ -66,7 +66,9 @@ describe('messages: append, appendTurn, all', () => {
     assert.equal(system.conversationId, conversation);
     assert.equal(system.toolCalls, null);
     assert.equal(system.toolCallId, null);
-    assert.match(system.seq, /^\d+$/);
+    assert.equal(system.position, 1, 'the first message of a conversation is at position 1');
+    assert.equal(system.format, 'chat');
+    assert.equal(system.item, null);
     const userMessage = await store.withUser(user, (tx) => tx.messages.append(conversation, { role: 'user', content: 'hi' }));
     const id = crypto.randomUUID();
     const answer = await store.withUser(user, (tx) => tx.messages.append(conversation, { id, role: 'assistant' }));
@@ -94,11 +96,12 @@ describe('messages: append, appendTurn, all', () => {
       { role: 'assistant', content: 'Added milk; you have no other tasks.' },
     ];
     const written = await store.withUser(user, (tx) => tx.messages.appendTurn(conversation, messages));
+    const given = messages as { role: string; content?: string; toolCallId?: string }[];
     assert.deepEqual(
       written.map((m) => [m.role, m.content, m.toolCallId]),
-      messages.map((m) => [m.role, m.content ?? '', m.role === 'tool' ? m.toolCallId : null]),
+      given.map((m) => [m.role, m.content ?? '', m.role === 'tool' ? m.toolCallId : null]),
     );
-    for (let i = 1; i < written.length; i++) assert.ok(BigInt(written[i]!.seq) > BigInt(written[i - 1]!.seq), 'seq follows the array');
+    assert.deepEqual(written.map((m) => m.position), [1, 2, 3, 4, 5], 'positions follow the array, without gaps');
     assert.deepStrictEqual(written[1]!.toolCalls, (messages[1] as { toolCalls: unknown }).toolCalls, 'returned tool calls are exact');
     const all = await store.withUser(user, (tx) => tx.messages.all(conversation));
     assert.deepStrictEqual(all, written);
@@ -185,8 +188,7 @@ describe('messages: append, appendTurn, all', () => {
       assert.equal(messages.every((message) => NewMessage.safeParse(message).success), true, `${name}: zod accepts it, only the database can refuse it`);
       await assert.rejects(
         store.withUser(user, (tx) => tx.messages.appendTurn(conversation, messages)),
-        (error: unknown) =>
-          error instanceof ValidationError && error.constraint === 'messages_tool_call_id_answers_call' && error.sqlState === '23514',
+        (error: unknown) => error instanceof ValidationError && error.constraint === 'tool_results_answers_call' && error.sqlState === '23514',
         name,
       );
     }
@@ -198,7 +200,14 @@ describe('messages: append, appendTurn, all', () => {
           { id: duplicateId, role: 'assistant', content: 'b' },
         ]),
       ),
+      (error: unknown) => error instanceof ValidationError && /appears twice in one append/.test(error.message),
+      'one id twice in one append',
+    );
+    const existing = (await store.withUser(user, (tx) => tx.messages.all(conversation)))[0]!;
+    await assert.rejects(
+      store.withUser(user, (tx) => tx.messages.append(conversation, { id: existing.id, role: 'user', content: 'not the same' })),
       ConflictError,
+      'an id already stored with other content',
     );
     assert.deepEqual(await snapshotRows(db.admin, [user]), before, 'nothing written, updated_at untouched');
   });
@@ -207,7 +216,7 @@ describe('messages: append, appendTurn, all', () => {
     const user = await newUser();
     const conversation = await newConversation(user);
     assert.deepEqual(await store.withUser(user, (tx) => tx.messages.all(conversation)), []);
-    assert.deepEqual(await store.withUser(user, (tx) => tx.messages.history(conversation)), { items: [], before: null });
+    assert.deepEqual(await store.withUser(user, (tx) => tx.messages.history(conversation)), { items: [], before: null, startsMidTurn: false });
     const unknown = crypto.randomUUID();
     const calls: [string, (tx: Transaction) => Promise<unknown>][] = [
       ['all', (tx) => tx.messages.all(unknown)],
@@ -404,46 +413,36 @@ describe('messages: query plans under row-level security', async () => {
   const big = (await planStore.withUser(user!, (tx) => tx.conversations.create())).id;
   // One long conversation among many others: 3,000 messages in it, 100 in each of 50 more.
   await plans.admin.query(
-    `insert into todo_chat.messages (user_id, conversation_id, role, content)
-     select $1, $2, case when g % 2 = 0 then 'user' else 'assistant' end, 'message ' || g
+    `insert into todo_chat.messages (user_id, conversation_id, id, position, role, content)
+     select $1, $2, 'm' || g, g, case when g % 2 = 0 then 'user' else 'assistant' end, 'message ' || g
      from generate_series(1, 3000) as g`,
     [user, big],
   );
+  await plans.admin.query('update todo_chat.conversations set last_position = 3000 where id = $1', [big]);
   await plans.admin.query(
     `with c as (
-       insert into todo_chat.conversations (user_id) select u from unnest($1::uuid[]) as u, generate_series(1, 10) returning user_id, id
+       insert into todo_chat.conversations (user_id, last_position)
+       select u, 100 from unnest($1::uuid[]) as u, generate_series(1, 10) returning user_id, id
      )
-     insert into todo_chat.messages (user_id, conversation_id, role, content)
-     select c.user_id, c.id, 'user', 'filler ' || g from c, generate_series(1, 100) as g`,
+     insert into todo_chat.messages (user_id, conversation_id, id, position, role, content)
+     select c.user_id, c.id, 'm' || g, g, 'user', 'filler ' || g from c, generate_series(1, 100) as g`,
     [others],
   );
   await plans.admin.query('vacuum analyze todo_chat.messages');
-  const middle = (await plans.admin.query('select seq from todo_chat.messages where conversation_id = $1 order by seq offset 1500 limit 1', [big])).rows[0].seq as string;
 
-  async function assertBackwardIndexScan(name: string, query: unknown, params: unknown): Promise<void> {
+  async function assertPositionScans(name: string, params: { before: number | null; limit: number }): Promise<void> {
     await asUser(plans.admin, user!, async (client) => {
-      const plan = await explainQuery(client, query as never, params as never);
-      assertOrderedIndexScan(plan, { name, relation: 'messages', indexes: ['messages_conversation_seq_key'], direction: 'Backward' });
+      const plan = await explainQuery(client, q.listHistory, { userId: user!, conversationId: big, extra: 500 - params.limit, ...params });
+      assertBoundedIndexReads(plan, { name, relation: 'messages', indexes: ['messages_position_key'] });
     });
   }
 
-  test('the latest page of history reads messages_conversation_seq_key backward and never sorts', async () => {
-    await assertBackwardIndexScan('ListRecentMessages (newest page)', q.listRecentMessages, {
-      userId: user!,
-      conversationId: big,
-      beforeSeq: '9223372036854775807',
-      limit: 51,
-    });
-    await assertBackwardIndexScan('GetTurnStart', q.getTurnStart, { userId: user!, conversationId: big, seq: middle });
+  test('the latest page of history reads a bounded range of messages_position_key, never the conversation', async () => {
+    await assertPositionScans('ListHistory (newest page)', { before: null, limit: 50 });
   });
 
-  test('an older page of history reads the index backward too', async () => {
-    await assertBackwardIndexScan('ListRecentMessages (older page)', q.listRecentMessages, {
-      userId: user!,
-      conversationId: big,
-      beforeSeq: middle,
-      limit: 51,
-    });
+  test('an older page of history reads a bounded range of the index too', async () => {
+    await assertPositionScans('ListHistory (older page)', { before: 1500, limit: 50 });
   });
 
   test('the long conversation pages correctly through the API', async () => {

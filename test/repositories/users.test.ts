@@ -62,11 +62,11 @@ describe('users', () => {
     await populate(store, victim);
     await populate(store, bystander);
     const counts = await countRows(db.admin, victim);
-    assert.deepEqual(counts, { users: 1, tasks: 2, conversations: 2, messages: 4 });
+    assert.deepEqual(counts, { users: 1, tasks: 2, conversations: 2, messages: 4, tool_calls: 1, tool_results: 1 });
     const bystanderBefore = await snapshotRows(db.admin, [bystander]);
 
     await store.withUser(victim, (tx) => tx.users.delete());
-    assert.deepEqual(await countRows(db.admin, victim), { users: 0, tasks: 0, conversations: 0, messages: 0 });
+    assert.deepEqual(await countRows(db.admin, victim), { users: 0, tasks: 0, conversations: 0, messages: 0, tool_calls: 0, tool_results: 0 }, 'the tool-call audit goes too');
     assert.deepEqual(await snapshotRows(db.admin, [bystander]), bystanderBefore);
     await assert.rejects(store.withUser(victim, (tx) => tx.users.get()), NotFoundError);
     await assert.rejects(store.withUser(victim, (tx) => tx.users.delete()), NotFoundError);
@@ -75,7 +75,7 @@ describe('users', () => {
     const reborn = await store.withUser(victim, (tx) => tx.users.ensure());
     assert.equal(reborn.id, victim);
     const exported = await store.withUser(victim, (tx) => tx.users.export());
-    assert.deepEqual([exported.tasks, exported.conversations], [[], []], 'a new row starts empty');
+    assert.deepEqual([exported.tasks, exported.conversations, exported.toolCalls], [[], [], []], 'a new row starts empty');
   });
 
   test('delete inside a transaction that then fails is rolled back', async () => {
@@ -88,21 +88,21 @@ describe('users', () => {
       }),
       /changed my mind/,
     );
-    assert.deepEqual(await countRows(db.admin, user), { users: 1, tasks: 2, conversations: 2, messages: 4 });
+    assert.deepEqual(await countRows(db.admin, user), { users: 1, tasks: 2, conversations: 2, messages: 4, tool_calls: 1, tool_results: 1 });
   });
 
-  test("export contains all of the user's tasks, conversations and messages, exactly, and nobody else's", async () => {
+  test("export contains all of the user's tasks, conversations, messages and tool calls, exactly, and nobody else's", async () => {
     const [user, other] = [crypto.randomUUID(), crypto.randomUUID()];
     await populate(store, user);
     await populate(store, other);
     const exported: UserExport = await store.withUser(user, (tx) => tx.users.export());
-    assert.equal(exported.format, 'todo-chat-db/export@1');
+    assert.equal(exported.format, 'todo-chat-db/export@2');
     assert.ok(!Number.isNaN(Date.parse(exported.exportedAt)));
     assert.deepEqual(exported.user, await store.withUser(user, (tx) => tx.users.get()));
 
     const tasks = await store.withUser(user, (tx) => tx.tasks.list({ order: 'oldest', limit: 200 }));
     assert.equal(tasks.items.length, 2);
-    assert.deepStrictEqual(exported.tasks, tasks.items);
+    assert.deepStrictEqual(exported.tasks, [...tasks.items].sort((a, b) => (a.id < b.id ? -1 : 1)), 'every task, by id');
 
     const conversations = await store.withUser(user, (tx) => tx.conversations.list({ limit: 200 }));
     assert.equal(exported.conversations.length, 2);
@@ -121,6 +121,12 @@ describe('users', () => {
       ['user', 'assistant', 'tool', 'assistant'],
     );
     assert.deepStrictEqual(withTurn.messages[1]!.toolCalls, [{ id: 'call_1', name: 'add_task', arguments: { title: 'milk', tags: ['food'], due: null } }]);
+    assert.deepStrictEqual(exported.toolCalls, (await store.withUser(user, (tx) => tx.toolCalls.list({ limit: 200 }))).items);
+    assert.deepEqual(
+      exported.toolCalls.map((call) => [call.callId, call.name, call.results.map((result) => result.messageId)]),
+      [['call_1', 'add_task', [withTurn.messages[2]!.id]]],
+      'the call and the message that answered it',
+    );
 
     const otherIds = new Set([
       ...(await db.admin.query('select id from todo_chat.tasks where user_id = $1', [other])).rows.map((r: { id: string }) => r.id),
@@ -140,6 +146,6 @@ describe('users', () => {
     await assert.rejects(store.withUser(id, (tx) => tx.users.export()), NotFoundError);
     await store.withUser(id, (tx) => tx.users.ensure());
     const exported = await store.withUser(id, (tx) => tx.users.export());
-    assert.deepEqual([exported.user.id, exported.tasks, exported.conversations], [id, [], []]);
+    assert.deepEqual([exported.user.id, exported.tasks, exported.conversations, exported.toolCalls], [id, [], [], []]);
   });
 });

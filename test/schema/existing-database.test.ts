@@ -156,18 +156,21 @@ async function seedLegacyData(admin: pg.Pool, userId: string): Promise<{ convers
   return { conversationId, taskId };
 }
 
+/**
+ * The rows of the former version's columns, in a stable order: what an
+ * adoption (and the redesign of the history that follows it) must keep.
+ * Messages are ordered by their former seq, which becomes their position.
+ */
 async function rowsOf(admin: pg.Pool, schema: string): Promise<Record<string, unknown[]>> {
-  const tables: Record<string, string> = {
-    users: 'id',
-    tasks: 'user_id, id',
-    conversations: 'user_id, id',
-    messages: 'seq',
+  const order = schema === 'app' ? 'seq' : 'position';
+  const read: Record<string, string> = {
+    users: 'select * from %s.users order by id',
+    tasks: 'select * from %s.tasks order by user_id, id',
+    conversations: 'select user_id, id, title, status, version, created_at, updated_at from %s.conversations order by user_id, id',
+    messages: `select user_id, conversation_id, id::text as id, role, content, tool_calls, tool_call_id, created_at from %s.messages order by user_id, conversation_id, ${order}`,
   };
   const rows: Record<string, unknown[]> = {};
-  for (const [table, order] of Object.entries(tables)) {
-    const columns = table === 'messages' ? 'user_id, conversation_id, id, seq, role, content, tool_calls, tool_call_id, created_at' : '*';
-    rows[table] = (await admin.query(`select ${columns} from ${schema}.${table} order by ${order}`)).rows;
-  }
+  for (const [table, sql] of Object.entries(read)) rows[table] = (await admin.query(sql.replace('%s', schema))).rows;
   return rows;
 }
 

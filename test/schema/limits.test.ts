@@ -1,11 +1,14 @@
 /**
  * Every limit is written twice, once in TypeScript (src/limits.ts through the
- * zod schemas of src/schemas.ts) and once in SQL (the CHECK constraints of
- * migrations/). These tests prove the two agree at each boundary: the zod
- * side with the exported schemas, the SQL side by writing the same value
- * directly as the app role (bypassing zod), and the API end to end.
+ * zod schemas of src/schemas.ts and src/history/) and once in SQL (the CHECK
+ * constraints of migrations/). These tests prove the two agree at each
+ * boundary: the zod side with the exported schemas, the SQL side by writing
+ * the same value directly as the app role (bypassing zod), and the API end to
+ * end. Messages written directly name their id and position (the append
+ * statement assigns positions; here each insert takes an unused one).
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import type pg from 'pg';
 import type { z } from 'zod';
@@ -15,7 +18,9 @@ import {
   ConversationStatus,
   ConversationTitle,
   LIMITS,
+  MESSAGE_FORMATS,
   MessageContent,
+  MessageId,
   MessageRole,
   NewMessage,
   TaskDescription,
@@ -24,10 +29,14 @@ import {
   ToolCallId,
   ToolCalls,
   ToolName,
+  NotFoundError,
   ValidationError,
+  type Message,
   type Transaction,
 } from '../../src/index.js';
 import { TRIMMED_WHITESPACE } from '../../src/limits.js';
+import { AuditCallId, AuditToolName } from '../../src/history/derived.js';
+import { SdkItem } from '../../src/history/new-message.js';
 
 const db = await createTestDatabase();
 const store = db.store();
@@ -47,6 +56,71 @@ async function asDatabase(sql: string, values: unknown[], setup?: (client: pg.Po
     const { code, constraint } = await tryStatement(client, sql, values);
     return code === 'ok' ? { ok: true } : { ok: false, code, constraint };
   });
+}
+
+/** Casts of the message columns a direct insert names. */
+const CASTS: Record<string, string> = { tool_calls: '::jsonb', item: '::json' };
+let unused = 0;
+
+/** The insert of one message, as the app role would write it directly: an unused id and position unless `columns` names them. */
+function messageInsert(columns: Record<string, unknown>): [string, unknown[]] {
+  unused++;
+  const all: Record<string, unknown> = { conversation_id: conversationId, id: `direct-${unused}`, position: 1_000_000 + unused, ...columns };
+  const names = Object.keys(all);
+  return [`insert into todo_chat.messages (${names.join(', ')}) values (${names.map((n, i) => `$${i + 1}${CASTS[n] ?? ''}`).join(', ')})`, Object.values(all)];
+}
+
+/** One direct insert of a message (see messageInsert), after `setup`, rolled back. */
+function insertMessage(columns: Record<string, unknown>, setup?: (client: pg.PoolClient) => Promise<void>): Promise<Outcome> {
+  const [sql, values] = messageInsert(columns);
+  return asDatabase(sql, values, setup);
+}
+
+/** One direct insert of a tool call into the audit (rolled back): valid but for the columns given. */
+function auditCallInsert(columns: Record<string, unknown>): Promise<Outcome> {
+  unused++;
+  const all: Record<string, unknown> = {
+    conversation_id: conversationId,
+    ordinal: 1_000_000 + unused,
+    message_id: 'm',
+    message_position: 1,
+    call_index: 0,
+    call_id: 'c',
+    name: 'n',
+    arguments: '{}',
+    format: 'chat',
+    ...columns,
+  };
+  const names = Object.keys(all);
+  return asDatabase(`insert into todo_chat.tool_calls (${names.join(', ')}) values (${names.map((n, i) => `$${i + 1}${n === 'arguments' ? '::json' : ''}`).join(', ')})`, Object.values(all));
+}
+
+/** One direct insert of a tool result into the audit (rolled back), answering a call inserted first unless `columns` says otherwise. */
+function auditResultInsert(columns: Record<string, unknown>): Promise<Outcome> {
+  unused += 2;
+  const callOrdinal = 1_000_000 + unused - 1;
+  const all: Record<string, unknown> = { conversation_id: conversationId, ordinal: 1_000_000 + unused, call_ordinal: callOrdinal, call_id: 'c', message_id: 'm', output: '"r"', ...columns };
+  const names = Object.keys(all);
+  return asDatabase(
+    `insert into todo_chat.tool_results (${names.join(', ')}) values (${names.map((n, i) => `$${i + 1}${n === 'output' ? '::json' : ''}`).join(', ')})`,
+    Object.values(all),
+    (c) =>
+      c
+        .query(
+          `insert into todo_chat.tool_calls (conversation_id, ordinal, message_id, message_position, call_index, call_id, name, format)
+           values ($1, $2, 'm', 1, 0, 'c', 'n', 'chat')`,
+          [conversationId, callOrdinal],
+        )
+        .then(() => undefined),
+  );
+}
+
+/** A setup step: a message inserted first, in the same transaction. */
+function withMessage(columns: Record<string, unknown>) {
+  return async (client: pg.PoolClient): Promise<void> => {
+    const [sql, values] = messageInsert(columns);
+    await client.query(sql, values);
+  };
 }
 
 function byZod(schema: z.ZodType, value: unknown): boolean {
@@ -216,7 +290,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: '10001 astral characters', value: astral(max + 1), accepted: false, constraint: 'messages_content_length' },
       ],
       (v) => byZod(MessageContent, v),
-      (v) => asDatabase("insert into todo_chat.messages (conversation_id, role, content) values ($1, 'user', $2)", [conversationId, v]),
+      (v) => insertMessage({ role: 'user', content: v }),
       (v) => byApi((tx) => tx.messages.append(conversationId, { role: 'user', content: v as string })),
     );
   });
@@ -224,23 +298,15 @@ describe('limits agree between zod and the CHECK constraints', () => {
   test('message role: user, assistant, system, tool', async () => {
     for (const role of ['user', 'assistant', 'system']) {
       assert.equal(byZod(MessageRole, role), true);
-      assert.deepEqual(await asDatabase("insert into todo_chat.messages (conversation_id, role) values ($1, $2)", [conversationId, role]), { ok: true }, role);
+      assert.deepEqual(await insertMessage({ role }), { ok: true }, role);
     }
     assert.equal(byZod(MessageRole, 'tool'), true);
-    const toolAnswer = await asDatabase(
-      "insert into todo_chat.messages (conversation_id, role, tool_call_id) values ($1, 'tool', 'c')",
-      [conversationId],
-      (c) => c.query(`insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', '[{"id":"c","name":"n","arguments":{}}]')`, [conversationId]).then(() => undefined),
-    );
+    const toolAnswer = await insertMessage({ role: 'tool', tool_call_id: 'c' }, withMessage({ role: 'assistant', tool_calls: '[{"id":"c","name":"n","arguments":{}}]' }));
     assert.deepEqual(toolAnswer, { ok: true });
     for (const role of ['robot', 'User', '']) {
       assert.equal(byZod(MessageRole, role), false, role);
       assert.equal(byZod(NewMessage, { role, content: 'x' }), false, role);
-      assert.deepEqual(
-        await asDatabase('insert into todo_chat.messages (conversation_id, role) values ($1, $2)', [conversationId, role]),
-        { ok: false, code: '23514', constraint: 'messages_role_known' },
-        role,
-      );
+      assert.deepEqual(await insertMessage({ role }), { ok: false, code: '23514', constraint: 'messages_role_known' }, role);
     }
   });
 
@@ -257,11 +323,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: 'empty', value: '', accepted: false, constraint: 'messages_tool_calls_shape' },
       ],
       (v) => byZod(ToolCallId, v) && byZod(ToolCall, { id: v, name: 'n', arguments: {} }),
-      (v) =>
-        asDatabase("insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
-          conversationId,
-          JSON.stringify([{ id: v, name: 'n', arguments: {} }]),
-        ]),
+      (v) => insertMessage({ role: 'assistant', tool_calls: JSON.stringify([{ id: v, name: 'n', arguments: {} }]) }),
       (v) => byApi((tx) => tx.messages.append(conversationId, { role: 'assistant', toolCalls: [{ id: v as string, name: 'n', arguments: {} }] })),
     );
   });
@@ -281,11 +343,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: 'a trailing newline', value: 'add_task\n', accepted: false, constraint: 'messages_tool_calls_shape' },
       ],
       (v) => byZod(ToolName, v) && byZod(ToolCall, { id: 'c', name: v, arguments: {} }),
-      (v) =>
-        asDatabase("insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
-          conversationId,
-          JSON.stringify([{ id: 'c', name: v, arguments: {} }]),
-        ]),
+      (v) => insertMessage({ role: 'assistant', tool_calls: JSON.stringify([{ id: 'c', name: v, arguments: {} }]) }),
       (v) => byApi((tx) => tx.messages.append(conversationId, { role: 'assistant', toolCalls: [{ id: 'c', name: v as string, arguments: {} }] })),
     );
   });
@@ -309,11 +367,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
         { name: 'an object instead of an array', value: { id: 'c', name: 'n', arguments: {} }, accepted: false },
       ],
       (v) => byZod(ToolCalls, v),
-      (v) =>
-        asDatabase("insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
-          conversationId,
-          JSON.stringify(v),
-        ]),
+      (v) => insertMessage({ role: 'assistant', tool_calls: JSON.stringify(v) }),
       (v) => byApi((tx) => tx.messages.append(conversationId, { role: 'assistant', toolCalls: v as never })),
     );
   });
@@ -322,22 +376,17 @@ describe('limits agree between zod and the CHECK constraints', () => {
     const callJson = JSON.stringify(calls(1));
     for (const role of ['user', 'system', 'tool']) {
       assert.equal(byZod(NewMessage, { role, content: 'x', toolCallId: 'call_0', toolCalls: calls(1) }), false, role);
-      const outcome = await asDatabase('insert into todo_chat.messages (conversation_id, role, tool_calls, tool_call_id) values ($1, $2, $3::jsonb, $4)', [
-        conversationId,
-        role,
-        callJson,
-        role === 'tool' ? 'call_0' : null,
-      ]);
+      const outcome = await insertMessage({ role, tool_calls: callJson, tool_call_id: role === 'tool' ? 'call_0' : null });
       assert.deepEqual(outcome, { ok: false, code: '23514', constraint: 'messages_tool_calls_on_assistant' }, role);
     }
     assert.equal(byZod(NewMessage, { role: 'tool', content: 'x' }), false);
-    assert.deepEqual(await asDatabase("insert into todo_chat.messages (conversation_id, role) values ($1, 'tool')", [conversationId]), {
+    assert.deepEqual(await insertMessage({ role: 'tool' }), {
       ok: false,
       code: '23514',
       constraint: 'messages_tool_call_id_on_tool',
     });
     assert.equal(byZod(NewMessage, { role: 'user', content: 'x', toolCallId: 'c' }), false);
-    assert.deepEqual(await asDatabase("insert into todo_chat.messages (conversation_id, role, tool_call_id) values ($1, 'user', 'c')", [conversationId]), {
+    assert.deepEqual(await insertMessage({ role: 'user', tool_call_id: 'c' }), {
       ok: false,
       code: '23514',
       constraint: 'messages_tool_call_id_on_tool',
@@ -346,13 +395,7 @@ describe('limits agree between zod and the CHECK constraints', () => {
 
   test("tool_call_id of a tool message: 1..128 code points", async () => {
     const max = LIMITS.toolCallId.max;
-    const answering = (id: string) => (c: pg.PoolClient) =>
-      c
-        .query("insert into todo_chat.messages (conversation_id, role, tool_calls) values ($1, 'assistant', $2::jsonb)", [
-          conversationId,
-          JSON.stringify([{ id, name: 'n', arguments: {} }]),
-        ])
-        .then(() => undefined);
+    const answering = (id: string) => withMessage({ role: 'assistant', tool_calls: JSON.stringify([{ id, name: 'n', arguments: {} }]) });
     const cases: Case[] = [
       { name: '128 characters', value: 't'.repeat(max), accepted: true },
       { name: '128 astral characters', value: astral(max), accepted: true },
@@ -364,9 +407,8 @@ describe('limits agree between zod and the CHECK constraints', () => {
       cases,
       (v) => byZod(ToolCallId, v) && byZod(NewMessage, { role: 'tool', toolCallId: v, content: 'r' }),
       (v) =>
-        asDatabase(
-          "insert into todo_chat.messages (conversation_id, role, tool_call_id, content) values ($1, 'tool', $2, 'r')",
-          [conversationId, v],
+        insertMessage(
+          { role: 'tool', tool_call_id: v, content: 'r' },
           // The call it answers exists whenever a call id of that length can exist at all.
           (v as string).length > 0 && [...(v as string)].length <= max ? answering(v as string) : undefined,
         ),
@@ -380,6 +422,269 @@ describe('limits agree between zod and the CHECK constraints', () => {
           ]);
         }),
     );
+  });
+
+  test('message id: 1..255 code points, kept exactly (MessageId; messages_id_length)', async () => {
+    const max = LIMITS.messageId.max;
+    assert.equal(max, 255);
+    const upperUuid = crypto.randomUUID().toUpperCase();
+    const cases: Case[] = [
+      { name: '1 character', value: 'i', accepted: true },
+      { name: '255 characters', value: 'i'.repeat(max), accepted: true },
+      { name: '256 characters', value: 'i'.repeat(max + 1), accepted: false, constraint: 'messages_id_length' },
+      { name: '255 astral characters (510 UTF-16 units)', value: astral(max), accepted: true },
+      { name: '256 astral characters', value: astral(max + 1), accepted: false, constraint: 'messages_id_length' },
+      { name: 'a UUID in upper case', value: upperUuid, accepted: true },
+      { name: 'white space only', value: ' \u3000', accepted: true },
+      { name: 'empty', value: '', accepted: false, constraint: 'messages_id_length' },
+    ];
+    // A plain chat message's id, an Agents SDK item's (given beside it), an AI SDK message's (its own).
+    await checkAll(
+      cases,
+      (v) => byZod(MessageId, v) && byZod(NewMessage, { id: v, role: 'user', content: 'x' }),
+      (v) => insertMessage({ id: v, role: 'user' }),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { id: v as string, role: 'user', content: 'x' })),
+    );
+    await checkAll(
+      cases,
+      (v) => byZod(NewMessage, { id: v, format: 'openai-agents', item: { role: 'user', content: 'x' } }),
+      (v) => insertMessage({ id: v, role: 'user', format: 'openai-agents', item: '{"role":"user","content":"x"}', content: 'x' }),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { id: v as string, format: 'openai-agents', item: { role: 'user', content: 'x' } })),
+    );
+    await checkAll(
+      cases,
+      // zod takes any JSON object as an item; the library reads the UIMessage's id with MessageId.
+      (v) => byZod(NewMessage, { format: 'ai-sdk', item: { id: v, role: 'user', parts: [] } }) && byZod(MessageId, v),
+      (v) => insertMessage({ id: v, role: 'user', format: 'ai-sdk', item: JSON.stringify({ id: v, role: 'user', parts: [] }) }),
+      // The UIMessage's own id is the message id: the library reads it (ValidationError before any query when out of bounds).
+      (v) => byApi((tx) => tx.messages.append(conversationId, { format: 'ai-sdk', item: { id: v, role: 'user', parts: [] } })),
+    );
+    // Reading by id takes the same ids: an unknown valid one is a NotFoundError, an invalid one a ValidationError.
+    for (const c of cases) {
+      const read = store.withUser(user!, (tx) => tx.messages.get(conversationId, c.value as string));
+      await assert.rejects(read, c.accepted ? NotFoundError : ValidationError, `get: ${c.name}`);
+    }
+    // Kept exactly, not normalised: the lower-case form of a stored upper-case UUID is another id.
+    assert.equal(
+      await byApi(async (tx) => {
+        const upper = await tx.messages.append(conversationId, { id: upperUuid, role: 'user', content: 'upper' });
+        await assert.rejects(tx.messages.get(conversationId, upperUuid.toLowerCase()), NotFoundError);
+        const lower = await tx.messages.append(conversationId, { id: upperUuid.toLowerCase(), role: 'user', content: 'lower' });
+        assert.deepEqual([upper.id, lower.id], [upperUuid, upperUuid.toLowerCase()]);
+      }),
+      true,
+    );
+    // The database's side of ids and positions: unique per conversation, positions from 1.
+    assert.deepEqual(await insertMessage({ id: 'twice', role: 'user' }, withMessage({ id: 'twice', role: 'user' })), { ok: false, code: '23505', constraint: 'messages_pkey' });
+    assert.deepEqual(await insertMessage({ position: 999_999, role: 'user' }, withMessage({ position: 999_999, role: 'user' })), { ok: false, code: '23505', constraint: 'messages_position_key' });
+    assert.deepEqual(await insertMessage({ position: 0, role: 'user' }), { ok: false, code: '23514', constraint: 'messages_position_positive' });
+  });
+
+  /** An SDK item whose JSON text is exactly `bytes` long, padded with `fill` (its JSON escape counted): in its text (content) or beside it. */
+  function sizedItem(bytes: number, fill: string, where: 'content' | 'providerData' = 'content'): Record<string, unknown> {
+    const make = (pad: string) => (where === 'content' ? { role: 'user', content: pad } : { role: 'user', content: 'x', providerData: { pad } });
+    const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+    const room = bytes - size(make(''));
+    const unit = size(fill) - 2;
+    const item = make(fill.repeat(Math.floor(room / unit)) + 'x'.repeat(room % unit));
+    assert.equal(size(item), bytes);
+    return item;
+  }
+
+  test('SDK item: at most 1 MiB of JSON text, in bytes, as the CHECK counts octet_length(item::text) (SdkItem; messages_item_size)', async () => {
+    const max = LIMITS.item.maxJsonBytes;
+    assert.equal(max, 1_048_576);
+    const cases: Case[] = [];
+    // One-byte, two-byte, three-byte and four-byte characters, and characters JSON escapes (2 and 6 bytes of text).
+    for (const fill of ['x', 'é', '中', '😀', '"', '\u0001']) {
+      const label = `U+${fill.codePointAt(0)!.toString(16).padStart(4, '0')}`;
+      cases.push(
+        { name: `${max} bytes of ${label}`, value: sizedItem(max, fill), accepted: true },
+        { name: `${max + 1} bytes of ${label}`, value: sizedItem(max + 1, fill), accepted: false, constraint: 'messages_item_size' },
+      );
+    }
+    cases.push(
+      { name: `${max} bytes beside the text`, value: sizedItem(max, '😀', 'providerData'), accepted: true },
+      { name: `${max + 1} bytes beside the text`, value: sizedItem(max + 1, '😀', 'providerData'), accepted: false, constraint: 'messages_item_size' },
+    );
+    await checkAll(
+      cases,
+      (v) => byZod(SdkItem, v) && byZod(NewMessage, { format: 'openai-agents', item: v }),
+      // The item alone (content left empty), as the JSON text the library sends: JSON.stringify's, which json keeps as written.
+      (v) => insertMessage({ role: 'user', format: 'openai-agents', item: JSON.stringify(v) }),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { format: 'openai-agents', item: v as Record<string, unknown> })),
+    );
+    // The same bound for the AI SDK's UIMessages.
+    const uiItem = (bytes: number) => {
+      const base = { id: 'ui-size', role: 'user', parts: [{ type: 'text', text: '' }] };
+      const room = bytes - Buffer.byteLength(JSON.stringify(base), 'utf8');
+      return { ...base, parts: [{ type: 'text', text: '😀'.repeat(Math.floor(room / 4)) + 'x'.repeat(room % 4) }] };
+    };
+    await checkAll(
+      [
+        { name: `a UIMessage of ${max} bytes`, value: uiItem(max), accepted: true },
+        { name: `a UIMessage of ${max + 1} bytes`, value: uiItem(max + 1), accepted: false, constraint: 'messages_item_size' },
+      ],
+      (v) => byZod(NewMessage, { format: 'ai-sdk', item: v }),
+      (v) => insertMessage({ id: 'ui-size', role: 'user', format: 'ai-sdk', item: JSON.stringify(v) }),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { format: 'ai-sdk', item: v as Record<string, unknown> })),
+    );
+  });
+
+  test('SDK-derived content: at most 1 MiB in bytes (messages_content_length for SDK formats), never reached by an item zod accepts', async () => {
+    const max = LIMITS.item.maxJsonBytes;
+    // The CHECK: bytes for SDK formats (a plain chat message is still limited to 10000 code points).
+    const sdk = (content: string) => insertMessage({ role: 'user', format: 'openai-agents', item: '{}', content });
+    for (const [fill, width] of [['x', 1], ['é', 2], ['中', 3], ['😀', 4]] as const) {
+      const atMax = fill.repeat(Math.floor(max / width)) + 'x'.repeat(max % width);
+      assert.equal(Buffer.byteLength(atMax, 'utf8'), max);
+      assert.deepEqual(await sdk(atMax), { ok: true }, `${max} bytes of ${fill}`);
+      assert.deepEqual(await sdk(`${atMax}x`), { ok: false, code: '23514', constraint: 'messages_content_length' }, `${max + 1} bytes of ${fill}`);
+    }
+    assert.deepEqual(await insertMessage({ role: 'user', content: astral(LIMITS.messageContent.max) }), { ok: true }, 'chat: 10000 astral characters (40000 bytes)');
+    assert.deepEqual(await sdk(astral(LIMITS.messageContent.max + 1)), { ok: true }, 'an SDK message may hold more than 10000 characters');
+    // The library: the content derived from an item is its text, which the item's JSON holds (escaped, quoted, with
+    // its keys), so an item zod accepts never derives more than the CHECK allows. The largest there can be:
+    for (const fill of ['x', '😀']) {
+      const item = sizedItem(max, fill);
+      const [message] = await store.withUser(user!, async (tx) => {
+        const appended = await tx.messages.append(conversationId, { format: 'openai-agents', item });
+        throw Object.assign(new Rollback(), { appended });
+      }).catch((error: unknown) => [(error as { appended: Message }).appended]);
+      assert.equal(message!.content, item.content, 'the whole text, never truncated');
+      assert.ok(Buffer.byteLength(message!.content, 'utf8') < max && [...message!.content].length > LIMITS.messageContent.max);
+    }
+  });
+
+  test('audit call id and tool name: 1..255 code points (AuditCallId, AuditToolName; tool_calls_call_id_length, tool_calls_name_length)', async () => {
+    assert.equal(LIMITS.auditCallId.max, 255);
+    assert.equal(LIMITS.auditToolName.max, 255);
+    const max = 255;
+    const cases = (constraint: string): Case[] => [
+      { name: '1 character', value: 'c', accepted: true },
+      { name: '255 characters', value: 'c'.repeat(max), accepted: true },
+      { name: '256 characters', value: 'c'.repeat(max + 1), accepted: false, constraint },
+      { name: '255 astral characters', value: astral(max), accepted: true },
+      { name: '256 astral characters', value: astral(max + 1), accepted: false, constraint },
+      { name: 'spaces and punctuation (any text, unlike plain chat tool names)', value: 'list tasks / ツール', accepted: true },
+      { name: 'empty', value: '', accepted: false, constraint },
+    ];
+    const auditCall = (callId: unknown, name: unknown) => auditCallInsert({ call_id: callId, name });
+    // Call ids, as the Agents SDK and the AI SDK give them.
+    await checkAll(
+      cases('tool_calls_call_id_length'),
+      (v) => byZod(AuditCallId, v),
+      (v) => auditCall(v, 'n'),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { format: 'openai-agents', item: { type: 'function_call', callId: v, name: 'n', arguments: '{}' } })),
+    );
+    await checkAll(
+      cases('tool_calls_call_id_length'),
+      (v) => byZod(AuditCallId, v),
+      (v) => auditCall(v, 'n'),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { format: 'ai-sdk', item: { id: 'ui-call', role: 'assistant', parts: [{ type: 'tool-n', toolCallId: v, state: 'input-available', input: {} }] } })),
+    );
+    // Tool names: an Agents SDK function call's, an AI SDK tool part's type (tool-<name>), a dynamic tool's.
+    await checkAll(
+      cases('tool_calls_name_length'),
+      (v) => byZod(AuditToolName, v),
+      (v) => auditCall('c', v),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { format: 'openai-agents', item: { type: 'function_call', callId: 'c', name: v, arguments: '{}' } })),
+    );
+    await checkAll(
+      cases('tool_calls_name_length'),
+      (v) => byZod(AuditToolName, v),
+      (v) => auditCall('c', v),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { format: 'ai-sdk', item: { id: 'ui-name', role: 'assistant', parts: [{ type: `tool-${v as string}`, toolCallId: 'c', state: 'input-available', input: {} }] } })),
+    );
+    await checkAll(
+      cases('tool_calls_name_length'),
+      (v) => byZod(AuditToolName, v),
+      (v) => auditCall('c', v),
+      (v) => byApi((tx) => tx.messages.append(conversationId, { format: 'ai-sdk', item: { id: 'ui-dynamic', role: 'assistant', parts: [{ type: 'dynamic-tool', toolName: v, toolCallId: 'c', state: 'input-available', input: {} }] } })),
+    );
+  });
+
+  test('message format: chat, openai-agents or ai-sdk (messages_format_known, tool_calls_format_known)', async () => {
+    const items: Record<string, Record<string, unknown>> = { 'openai-agents': { role: 'user', content: 'x' }, 'ai-sdk': { id: 'ui-format', role: 'user', parts: [] } };
+    for (const format of MESSAGE_FORMATS) {
+      const message = format === 'chat' ? { format, role: 'user', content: 'x' } : { format, item: items[format] };
+      assert.equal(byZod(NewMessage, message), true, format);
+      assert.deepEqual(await insertMessage({ role: 'user', format, item: format === 'chat' ? null : JSON.stringify(items[format]) }), { ok: true }, format);
+      assert.deepEqual(await auditCallInsert({ format }), { ok: true }, format);
+      assert.equal(await byApi((tx) => tx.messages.append(conversationId, message as never)), true, format);
+    }
+    for (const format of ['Chat', 'openai', 'ai_sdk', 'openai-agents ', '']) {
+      assert.equal(byZod(NewMessage, { format, role: 'user', content: 'x' }), false, format);
+      assert.equal(byZod(NewMessage, { format, item: items['openai-agents'] }), false, format);
+      // With an item, so that only the format is wrong.
+      assert.deepEqual(await insertMessage({ role: 'user', format, item: '{}' }), { ok: false, code: '23514', constraint: 'messages_format_known' }, format);
+      assert.deepEqual(await auditCallInsert({ format }), { ok: false, code: '23514', constraint: 'tool_calls_format_known' }, format);
+      assert.equal(await byApi((tx) => tx.messages.append(conversationId, { format, item: items['openai-agents'] } as never)), false, format);
+    }
+  });
+
+  test('an item exactly on SDK formats (messages_item_on_sdk_formats); tool calls and tool_call_id only on plain chat messages', async () => {
+    const item = { role: 'assistant', content: 'x' };
+    const itemJson = JSON.stringify(item);
+    const refused = (constraint: string) => ({ ok: false, code: '23514', constraint });
+    // A plain chat message has no item; an SDK message has one (zod: a JSON object).
+    assert.equal(byZod(NewMessage, { role: 'user', content: 'x', item }), false);
+    assert.equal(byZod(NewMessage, { format: 'chat', role: 'user', content: 'x', item }), false);
+    assert.deepEqual(await insertMessage({ role: 'user', item: itemJson }), refused('messages_item_on_sdk_formats'));
+    for (const format of ['openai-agents', 'ai-sdk']) {
+      for (const value of [undefined, null, [], 'item', 42]) assert.equal(byZod(NewMessage, { format, item: value }), false, `${format} with ${JSON.stringify(value)}`);
+      assert.equal(byZod(NewMessage, { format }), false, format);
+      assert.deepEqual(await insertMessage({ role: 'user', format, item: null }), refused('messages_item_on_sdk_formats'), format);
+      // Tool calls are a plain chat assistant message's: an SDK item carries its own (and feeds the audit).
+      assert.equal(byZod(NewMessage, { format, item, toolCalls: calls(1) }), false, format);
+      assert.deepEqual(
+        await insertMessage({ role: 'assistant', format, item: itemJson, tool_calls: JSON.stringify(calls(1)) }),
+        refused('messages_tool_calls_on_assistant'),
+        format,
+      );
+      // tool_call_id likewise: an SDK tool result (role tool) has none.
+      assert.equal(byZod(NewMessage, { format, item, toolCallId: 'call_0' }), false, format);
+      assert.deepEqual(await insertMessage({ role: 'tool', format, item: itemJson }), { ok: true }, format);
+      assert.deepEqual(await insertMessage({ role: 'tool', format, item: itemJson, tool_call_id: 'call_0' }), refused('messages_tool_call_id_on_tool'), format);
+    }
+  });
+
+  test('a tool result must answer a call (tool_results_answers_call): the audit refuses one that answers none, and the append with it', async () => {
+    assert.deepEqual(await auditResultInsert({ call_ordinal: null }), { ok: false, code: '23514', constraint: 'tool_results_answers_call' });
+    for (const message of [
+      { role: 'tool', toolCallId: 'never-called', content: 'r' },
+      { format: 'openai-agents', item: { type: 'function_call_result', callId: 'never-called', status: 'completed', output: 'r' } },
+    ] as const) {
+      assert.equal(byZod(NewMessage, message), true, 'zod cannot know which calls there are');
+      const refusal = await store
+        .withUser(user!, (tx) => tx.messages.append(conversationId, message as never))
+        .then(() => undefined, (error: unknown) => error);
+      assert.ok(refusal instanceof ValidationError, `refused: ${String(refusal)}`);
+      assert.equal(refusal.constraint, 'tool_results_answers_call');
+      assert.equal(refusal.sqlState, '23514');
+    }
+  });
+
+  test('tool result status: 1..255 characters or none (tool_results_status_length); the library records a status an SDK reports only within them', async () => {
+    assert.deepEqual(await auditResultInsert({}), { ok: true }, 'the insert itself is valid');
+    for (const status of ['completed', 's', 'x'.repeat(255)]) assert.deepEqual(await auditResultInsert({ status }), { ok: true }, status);
+    for (const status of ['', 'x'.repeat(256)]) {
+      assert.deepEqual(await auditResultInsert({ status }), { ok: false, code: '23514', constraint: 'tool_results_status_length' }, `${status.length} characters`);
+    }
+    // An Agents SDK result's status: kept within the bound, dropped (null) beyond it, never refused.
+    for (const [given, kept] of [['completed', 'completed'], ['x'.repeat(255), 'x'.repeat(255)], ['x'.repeat(256), null], ['', null]] as const) {
+      const recorded = await store
+        .withUser(user!, async (tx) => {
+          await tx.messages.appendTurn(conversationId, [
+            { format: 'openai-agents', item: { type: 'function_call', callId: 'status', name: 'n', arguments: '{}' } },
+            { format: 'openai-agents', item: { type: 'function_call_result', callId: 'status', status: given, output: 'r' } },
+          ]);
+          const { items } = await tx.toolCalls.list({ conversationId });
+          throw Object.assign(new Rollback(), { status: items.find((c) => c.callId === 'status')?.results[0]?.status });
+        })
+        .catch((error: unknown) => (error as { status: unknown }).status);
+      assert.equal(recorded, kept, `a status of ${given.length} characters`);
+    }
   });
 
   test('text that PostgreSQL cannot store exactly is refused by zod before it reaches the database', async () => {

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createTestDatabase } from '../helpers/db.js';
 import { asUser, withRawTransaction } from '../helpers/transaction.js';
-import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from '../helpers/plans.js';
+import { assertBoundedIndexReads, assertOrderedIndexScan, describePlan, explainQuery, planNodes, statementOf, type PlanNode } from '../helpers/plans.js';
 import * as tq from '../../src/queries/tasks.queries.js';
 import * as cq from '../../src/queries/conversations.queries.js';
 import * as mq from '../../src/queries/messages.queries.js';
@@ -39,9 +39,11 @@ await db.admin.query(
   [heavy],
 );
 await db.admin.query(
-  `with c as (insert into todo_chat.conversations (user_id) select u from unnest($1::uuid[]) as u, generate_series(1, 2) returning user_id, id)
-   insert into todo_chat.messages (user_id, conversation_id, role, content)
-   select c.user_id, c.id, 'user', 'ordinary chatter about the weather ' || g from c, generate_series(1, 20) as g`,
+  `with c as (
+     insert into todo_chat.conversations (user_id, last_position) select u, 20 from unnest($1::uuid[]) as u, generate_series(1, 2) returning user_id, id
+   )
+   insert into todo_chat.messages (user_id, conversation_id, id, position, role, content)
+   select c.user_id, c.id, 'm' || g, g, 'user', 'ordinary chatter about the weather ' || g from c, generate_series(1, 20) as g`,
   [ordinary],
 );
 await db.admin.query(
@@ -49,10 +51,12 @@ await db.admin.query(
   [heavy],
 );
 await db.admin.query(
-  `insert into todo_chat.messages (user_id, conversation_id, role, content)
-   select $1, $2, 'user', case when g = 1234 then 'remember zanzibar' else 'message ' || g end from generate_series(1, 3000) as g`,
+  `insert into todo_chat.messages (user_id, conversation_id, id, position, role, content)
+   select $1, $2, 'm' || g, g, 'user', case when g = 1234 then 'remember zanzibar' else 'message ' || g end
+   from generate_series(1, 3000) as g`,
   [heavy, bigConversation],
 );
+await db.admin.query('update todo_chat.conversations set last_position = 3000 where id = $1', [bigConversation]);
 await db.admin.query('vacuum analyze');
 
 describe('plans with 2,001 users, for the heavy user', () => {
@@ -70,23 +74,17 @@ describe('plans with 2,001 users, for the heavy user', () => {
     });
   });
 
-  test('latest history page of a 3,000-message conversation: backward index scan, no sort', async () => {
+  test('latest history page of a 3,000-message conversation: a bounded range of the position index', async () => {
     await asUser(db.admin, heavy!, async (client) => {
-      const plan = await explainQuery(client, mq.listRecentMessages, {
-        userId: heavy!,
-        conversationId: bigConversation,
-        beforeSeq: '9223372036854775807',
-        limit: 51,
-      });
-      assertOrderedIndexScan(plan, { name: 'ListRecentMessages', relation: 'messages', indexes: ['messages_conversation_seq_key'] });
+      const plan = await explainQuery(client, mq.listHistory, { userId: heavy!, conversationId: bigConversation, before: null, limit: 50, extra: 450 });
+      assertBoundedIndexReads(plan, { name: 'ListHistory', relation: 'messages', indexes: ['messages_position_key'] });
     });
   });
 
-  test('an older history page of the same conversation: backward index scan, no sort', async () => {
-    const middle = (await db.admin.query<{ seq: string }>('select seq from todo_chat.messages where conversation_id = $1 order by seq offset 1500 limit 1', [bigConversation])).rows[0]!.seq;
+  test('an older history page of the same conversation, starting on a tool result: a bounded range of the position index', async () => {
     await asUser(db.admin, heavy!, async (client) => {
-      const plan = await explainQuery(client, mq.listRecentMessages, { userId: heavy!, conversationId: bigConversation, beforeSeq: middle, limit: 51 });
-      assertOrderedIndexScan(plan, { name: 'ListRecentMessages', relation: 'messages', indexes: ['messages_conversation_seq_key'] });
+      const plan = await explainQuery(client, mq.listHistory, { userId: heavy!, conversationId: bigConversation, before: 1551, limit: 50, extra: 450 });
+      assertBoundedIndexReads(plan, { name: 'ListHistory (older)', relation: 'messages', indexes: ['messages_position_key'] });
     });
   });
 

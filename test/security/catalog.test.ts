@@ -30,13 +30,15 @@ function invariant(prefix: string): Invariant {
 }
 
 describe('catalog invariants of the migrated schema', () => {
-  test('the app schema has the four tables, each with its owner column', async () => {
+  test('the app schema has the six tables, each with its owner column', async () => {
     const client = await db.admin.connect();
     const owners = await ownerColumns(client).finally(() => client.release());
     assert.deepEqual(Object.fromEntries([...owners].sort()), {
       conversations: 'user_id',
       messages: 'user_id',
       tasks: 'user_id',
+      tool_calls: 'user_id',
+      tool_results: 'user_id',
       users: 'id',
     });
   });
@@ -60,9 +62,12 @@ describe('catalog invariants of the migrated schema', () => {
     assert.deepEqual(rows.map((r) => `${r.relname}:${r.privilege_type}`), [
       'conversations:DELETE',
       'conversations:SELECT',
+      'messages:DELETE',
       'messages:SELECT',
       'tasks:DELETE',
       'tasks:SELECT',
+      'tool_calls:SELECT',
+      'tool_results:SELECT',
       'users:DELETE',
       'users:SELECT',
     ]);
@@ -78,7 +83,10 @@ describe('catalog invariants of the migrated schema', () => {
     for (const [key, granted] of byTable) assert.ok(!granted.includes('user_id'), `${key} includes user_id`);
     assert.deepEqual(byTable.get('users INSERT'), ['id']);
     assert.equal(byTable.get('users UPDATE'), undefined, 'nothing of users can be updated');
-    assert.equal(byTable.get('messages UPDATE'), undefined, 'messages are append-only');
+    assert.deepEqual(byTable.get('messages UPDATE'), ['call_ids', 'content', 'format', 'item', 'role', 'tool_call_id', 'tool_calls'], 'a message is replaced in place (its content and the calls it makes): never its keys or position');
+    assert.deepEqual(byTable.get('conversations UPDATE'), ['history_bytes', 'last_audit_ordinal', 'last_position', 'status', 'title', 'updated_at']);
+    assert.equal(byTable.get('tool_calls UPDATE'), undefined, 'the audit is append-only');
+    assert.equal(byTable.get('tool_results UPDATE'), undefined, 'the audit is append-only');
   });
 
   test('what the catalog says, the server enforces: the app role cannot write user ids or truncate', async () => {
@@ -90,8 +98,16 @@ describe('catalog invariants of the migrated schema', () => {
         insertUserB: await tryStatement(client, 'insert into todo_chat.users (id) values ($1)', [b]),
         insertConversationForB: await tryStatement(client, 'insert into todo_chat.conversations (user_id) values ($1)', [b]),
         insertMessageForB: await tryStatement(client, "insert into todo_chat.messages (user_id, conversation_id, role) values ($1, $1, 'user')", [b]),
-        updateMessage: await tryStatement(client, "update todo_chat.messages set content = 'x'"),
-        deleteMessage: await tryStatement(client, 'delete from todo_chat.messages'),
+        moveMessageToB: await tryStatement(client, 'update todo_chat.messages set user_id = $1', [b]),
+        renumberMessage: await tryStatement(client, 'update todo_chat.messages set position = 1'),
+        insertToolCallForB: await tryStatement(
+          client,
+          "insert into todo_chat.tool_calls (user_id, conversation_id, ordinal, message_id, call_id, name, format, message_position, call_index) values ($1, $1, 1, 'm', 'c', 'n', 'chat', 1, 0)",
+          [b],
+        ),
+        rewriteAudit: await tryStatement(client, "update todo_chat.tool_calls set name = 'x'"),
+        deleteAudit: await tryStatement(client, 'delete from todo_chat.tool_calls'),
+        deleteResults: await tryStatement(client, 'delete from todo_chat.tool_results'),
         truncate: await tryStatement(client, 'truncate todo_chat.tasks'),
         disableRls: await tryStatement(client, 'alter table todo_chat.tasks no force row level security'),
         createInApp: await tryStatement(client, 'create table todo_chat.mine (x int)'),
@@ -103,8 +119,12 @@ describe('catalog invariants of the migrated schema', () => {
         insertUserB: { code: '42501', rowCount: 0 },
         insertConversationForB: { code: '42501', rowCount: 0 },
         insertMessageForB: { code: '42501', rowCount: 0 },
-        updateMessage: { code: '42501', rowCount: 0 },
-        deleteMessage: { code: '42501', rowCount: 0 },
+        moveMessageToB: { code: '42501', rowCount: 0 },
+        renumberMessage: { code: '42501', rowCount: 0 },
+        insertToolCallForB: { code: '42501', rowCount: 0 },
+        rewriteAudit: { code: '42501', rowCount: 0 },
+        deleteAudit: { code: '42501', rowCount: 0 },
+        deleteResults: { code: '42501', rowCount: 0 },
         truncate: { code: '42501', rowCount: 0 },
         disableRls: { code: '42501', rowCount: 0 },
         createInApp: { code: '42501', rowCount: 0 },

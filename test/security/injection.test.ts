@@ -119,7 +119,7 @@ describe('SQL in content is stored verbatim and changes nothing', () => {
       const { rows: tasks } = await db.admin.query('select user_id, title, description from todo_chat.tasks where id = $1', [stored.task.id]);
       assert.deepEqual(tasks, [{ user_id: a, title: `${payload} 2`.trim(), description: `${payload} 3` }]);
       const { rows: messages } = await db.admin.query(
-        'select user_id, content, tool_calls, tool_call_id from todo_chat.messages where conversation_id = $1 order by seq',
+        'select user_id, content, tool_calls, tool_call_id from todo_chat.messages where conversation_id = $1 order by position',
         [stored.conversation.id],
       );
       assert.deepEqual(messages.map((m) => [m.user_id, m.content]), Array(4).fill([a, payload]));
@@ -128,8 +128,15 @@ describe('SQL in content is stored verbatim and changes nothing', () => {
       ]);
     }
     assert.deepEqual(await snapshotOthers(db.admin, a), others, "no payload changed anybody else's rows");
-    // every payload made exactly: 1 task, 1 conversation, 4 messages
-    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: list.length, conversations: list.length, messages: 4 * list.length });
+    // every payload made exactly: 1 task, 1 conversation, 4 messages, 1 audited call and its result
+    assert.deepEqual(await countRows(db.admin, a!), {
+      users: 1,
+      tasks: list.length,
+      conversations: list.length,
+      messages: 4 * list.length,
+      tool_calls: list.length,
+      tool_results: list.length,
+    });
   });
 
   test('after the payloads the pooled connection carries no user context and no role', async () => {
@@ -207,7 +214,7 @@ describe('an input that names another user cannot write as that user', () => {
       assert.ok(error.issues.some((issue) => issue.code === 'unrecognized_keys'));
       return true;
     });
-    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: 0, conversations: 0, messages: 0 });
+    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: 0, conversations: 0, messages: 0, tool_calls: 0, tool_results: 0 });
   });
 
   test('a user id inside tool call arguments is data, not identity', async () => {
@@ -401,17 +408,24 @@ function argumentsFor(method: string): unknown[] | undefined {
     'messages.appendTurn': [id, [{ role: 'user', content: 'x' }]],
     'messages.history': [id],
     'messages.all': [id],
+    'messages.batches': [id],
+    'messages.get': [id, 'x'],
+    'messages.pop': [id],
+    'messages.clear': [id],
+    'messages.replace': [id, 'x', { role: 'user', content: 'x' }],
     'messages.search': ['x'],
     'users.ensure': [],
     'users.get': [],
     'users.delete': [],
     'users.export': [],
+    'users.exportBatches': [],
+    'toolCalls.list': [],
   };
   return table[method];
 }
 
 function methodsOf(tx: Transaction): [string, (...args: unknown[]) => Promise<unknown>][] {
-  return (['tasks', 'conversations', 'messages', 'users'] as const).flatMap((repo) =>
+  return (['tasks', 'conversations', 'messages', 'users', 'toolCalls'] as const).flatMap((repo) =>
     Object.entries(tx[repo]).map(([name, fn]) => [`${repo}.${name}`, fn as (...args: unknown[]) => Promise<unknown>] as [string, (...args: unknown[]) => Promise<unknown>]),
   );
 }
@@ -420,8 +434,8 @@ describe('the public transaction object', () => {
   test('exposes the repositories and the user id, nothing that reaches a client', async () => {
     const [a] = await db.createUsers(1);
     await store.withUser(a!, async (tx) => {
-      assert.deepEqual(Object.keys(tx).sort(), ['conversations', 'messages', 'tasks', 'userId', 'users']);
-      assert.deepEqual(Reflect.ownKeys(tx).sort(), ['conversations', 'messages', 'tasks', 'userId', 'users']);
+      assert.deepEqual(Object.keys(tx).sort(), ['conversations', 'messages', 'tasks', 'toolCalls', 'userId', 'users']);
+      assert.deepEqual(Reflect.ownKeys(tx).sort(), ['conversations', 'messages', 'tasks', 'toolCalls', 'userId', 'users']);
       assert.ok(Object.isFrozen(tx));
       assert.equal(Object.getPrototypeOf(tx), Object.prototype);
       // Walk everything reachable through properties (own and inherited, enumerable or not).
@@ -468,7 +482,10 @@ describe('the public transaction object', () => {
       for (const [name, fn] of methodsOf(tx)) {
         const args = argumentsFor(name);
         assert.ok(args, `no arguments for tx.${name}: add them to argumentsFor in test/security/injection.test.ts`);
-        await assert.rejects(fn(...args), UsageError, `tx.${name} on a finished transaction`);
+        const called = fn(...args) as Promise<unknown> | AsyncGenerator<unknown>;
+        // A method that reads in batches returns an async iterator: its first batch is where it queries.
+        const first = Symbol.asyncIterator in called ? called.next() : called;
+        await assert.rejects(first, UsageError, `tx.${name} on a finished transaction`);
       }
     }
     assert.deepEqual({ mine: await countRows(db.admin, a!), others: await snapshotOthers(db.admin, a) }, before);

@@ -11,7 +11,7 @@ import { adminQuery, createTestDatabase, onCleanup, rawPool, urlFor, type TestDa
 import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/transaction.js';
 import { NotFoundError, createStore, type Store } from '../../src/index.js';
 
-const TABLES = ['users', 'tasks', 'conversations', 'messages'] as const;
+const TABLES = ['users', 'tasks', 'conversations', 'messages', 'tool_calls', 'tool_results'] as const;
 
 interface Owned {
   userId: string;
@@ -27,6 +27,10 @@ async function seed(store: Store, userId: string): Promise<Owned> {
     const task = await tx.tasks.create({ title: `task of ${userId}` });
     const conversation = await tx.conversations.create({ title: `chat of ${userId}` });
     const message = await tx.messages.append(conversation.id, { role: 'user', content: `hello from ${userId}` });
+    await tx.messages.appendTurn(conversation.id, [
+      { role: 'assistant', toolCalls: [{ id: 'call_1', name: 'add_task', arguments: { title: 'x' } }] },
+      { role: 'tool', toolCallId: 'call_1', content: 'added' },
+    ]);
     return { userId, taskId: task.id, conversationId: conversation.id, messageId: message.id };
   });
 }
@@ -35,7 +39,7 @@ async function seed(store: Store, userId: string): Promise<Owned> {
 async function snapshot(db: TestDatabase): Promise<Record<string, unknown[]>> {
   const result: Record<string, unknown[]> = {};
   for (const table of TABLES) {
-    const order = table === 'users' ? 'id' : 'user_id, id';
+    const order = table === 'users' ? 'id' : table.startsWith('tool_') ? 'user_id, conversation_id, ordinal' : 'user_id, id';
     result[table] = (await db.admin.query(`select * from todo_chat.${table} order by ${order}`)).rows;
   }
   return result;
@@ -91,15 +95,25 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
           ['delete from todo_chat.tasks where id = $1', [b.taskId]],
           ['delete from todo_chat.conversations where id = $1', [b.conversationId]],
           ['delete from todo_chat.users where id = $1', [b.userId]],
+          // Messages may be replaced and popped, each user only their own.
+          ['update todo_chat.messages set content = $2 where id = $1', [b.messageId, 'pwned']],
+          ['update todo_chat.messages set content = $2 where conversation_id = $1', [b.conversationId, 'pwned']],
+          ['delete from todo_chat.messages where id = $1', [b.messageId]],
+          ['delete from todo_chat.messages where user_id = $1', [b.userId]],
+          ['update todo_chat.conversations set last_position = 0, history_bytes = 0 where id = $1', [b.conversationId]],
         ] as const;
         for (const [sql, values] of attempts) {
           const outcome = await tryStatement(client, sql, [...values]);
           assert.equal(outcome.rowCount, 0, `${sql} touched no row of B`);
         }
-        // Messages are append-only: no update or delete is granted at all.
-        for (const sql of ['update todo_chat.messages set content = $2 where id = $1', 'delete from todo_chat.messages where id = $1']) {
-          const values = sql.startsWith('update') ? [b.messageId, 'pwned'] : [b.messageId];
-          assert.equal((await tryStatement(client, sql, values)).code, '42501', `${sql} is not granted`);
+        // The tool-call audit is append-only: no update or delete is granted at all.
+        for (const sql of [
+          "update todo_chat.tool_calls set name = 'x' where user_id = $1",
+          'delete from todo_chat.tool_calls where user_id = $1',
+          "update todo_chat.tool_results set status = 'x' where user_id = $1",
+          'delete from todo_chat.tool_results where user_id = $1',
+        ]) {
+          assert.equal((await tryStatement(client, sql, [b.userId])).code, '42501', `${sql} is not granted`);
         }
       });
       await store.withUser(a.userId, async (tx) => {
@@ -109,6 +123,9 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
         await assert.rejects(tx.conversations.rename(b.conversationId, 'pwned'), NotFoundError);
         await assert.rejects(tx.conversations.archive(b.conversationId), NotFoundError);
         await assert.rejects(tx.conversations.delete(b.conversationId), NotFoundError);
+        await assert.rejects(tx.messages.replace(b.conversationId, b.messageId, { role: 'user', content: 'pwned' }), NotFoundError);
+        await assert.rejects(tx.messages.pop(b.conversationId), NotFoundError);
+        await assert.rejects(tx.messages.clear(b.conversationId), NotFoundError);
       });
       assert.deepEqual(await snapshot(db), before, "nothing of B's changed");
     });
@@ -120,7 +137,8 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
         for (const sql of [
           "insert into todo_chat.tasks (user_id, title) values ($1, 'forged')",
           "insert into todo_chat.conversations (user_id, title) values ($1, 'forged')",
-          `insert into todo_chat.messages (user_id, conversation_id, role, content) values ($1, '${b.conversationId}', 'user', 'forged')`,
+          `insert into todo_chat.messages (user_id, conversation_id, id, position, role, content) values ($1, '${b.conversationId}', 'forged', 99, 'user', 'forged')`,
+          `insert into todo_chat.tool_calls (user_id, conversation_id, ordinal, message_id, call_id, name, format, message_position, call_index) values ($1, '${b.conversationId}', 1, 'm', 'c', 'n', 'chat', 1, 0)`,
         ]) {
           assert.equal((await tryStatement(client, sql, [b.userId])).code, '42501', sql);
         }
@@ -131,7 +149,18 @@ function isolationSuite(label: string, setup: () => Promise<{ db: TestDatabase; 
         );
         // A message into B's conversation: the composite foreign key finds no (A, conversation) pair.
         assert.equal(
-          (await tryStatement(client, "insert into todo_chat.messages (conversation_id, role, content) values ($1, 'user', 'x')", [b.conversationId])).code,
+          (await tryStatement(client, "insert into todo_chat.messages (conversation_id, id, position, role, content) values ($1, 'x', 99, 'user', 'x')", [b.conversationId])).code,
+          '23503',
+        );
+        // Nor an audit row of B's conversation.
+        assert.equal(
+          (
+            await tryStatement(
+              client,
+              "insert into todo_chat.tool_calls (conversation_id, ordinal, message_id, call_id, name, format, message_position, call_index) values ($1, 1, 'm', 'c', 'n', 'chat', 1, 0)",
+              [b.conversationId],
+            )
+          ).code,
           '23503',
         );
       });

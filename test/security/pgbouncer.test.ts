@@ -169,7 +169,7 @@ else describe(SUITE, () => {
     // Where every row landed, as the superuser sees it on a direct connection.
     const tasks = await db.admin.query<{ user_id: string; title: string }>('select user_id, title from todo_chat.tasks order by created_at, title');
     const messages = await db.admin.query<{ user_id: string; content: string }>(
-      'select m.user_id, m.content from todo_chat.messages m join todo_chat.conversations c on (c.id, c.user_id) = (m.conversation_id, m.user_id) order by m.seq',
+      'select m.user_id, m.content from todo_chat.messages m join todo_chat.conversations c on (c.id, c.user_id) = (m.conversation_id, m.user_id) order by m.conversation_id, m.position',
     );
     for (const userId of users) {
       assert.deepEqual(
@@ -222,8 +222,9 @@ else describe(SUITE, () => {
 
     async function rowsOf(userId: string): Promise<unknown[]> {
       const result = [];
-      for (const table of ['tasks', 'conversations', 'messages']) {
-        result.push((await db.admin.query(`select * from todo_chat.${table} where user_id = $1 order by id`, [userId])).rows);
+      for (const table of ['tasks', 'conversations', 'messages', 'tool_calls', 'tool_results']) {
+        const order = table.startsWith('tool_') ? 'conversation_id, ordinal' : 'id';
+        result.push((await db.admin.query(`select * from todo_chat.${table} where user_id = $1 order by ${order}`, [userId])).rows);
       }
       result.push((await db.admin.query('select * from todo_chat.users where id = $1', [userId])).rows);
       return result;
@@ -421,21 +422,48 @@ else describe(SUITE, () => {
       assert.equal((await tx.messages.search('plants', { conversationId, limit: 1 })).length, 1);
       assert.ok((await tx.conversations.get(conversationId)).updatedAt instanceof Date);
 
+      // SDK items, a retried append, replace, pop, clear, batches and the audit, through the pooler too.
+      const item = { type: 'function_call', id: 'fc_1', callId: 'call_2', name: 'list_tasks', arguments: '{}', status: 'completed' };
+      const [stored] = await tx.messages.appendTurn(conversationId, [{ id: 'fc_1', format: 'openai-agents', item }]);
+      const [retried] = await tx.messages.appendTurn(conversationId, [{ id: 'fc_1', format: 'openai-agents', item }]);
+      assert.deepEqual(retried, stored, 'a retried append returns what is stored');
+      await tx.messages.append(conversationId, {
+        format: 'ai-sdk',
+        item: { id: 'ui_1', role: 'assistant', parts: [{ type: 'tool-list_tasks', toolCallId: 'call_3', state: 'output-available', input: {}, output: [] }] },
+      });
+      assert.deepEqual((await tx.messages.get(conversationId, 'fc_1')).item, item);
+      assert.equal((await tx.messages.replace(conversationId, 'ui_1', { role: 'assistant', content: 'none left' })).position, 7);
+      assert.deepEqual((await tx.messages.pop(conversationId)).map((m) => m.id), ['ui_1']);
+      const batches: number[][] = [];
+      for await (const batch of tx.messages.batches(conversationId, { batchSize: 4 })) batches.push(batch.map((m) => m.position));
+      assert.deepEqual(batches, [[1, 2, 3, 4], [5, 6]]);
+      assert.deepEqual(
+        (await tx.toolCalls.list({ conversationId })).items.map((call) => [call.callId, call.results.length > 0]),
+        [['call_1', true], ['call_2', false], ['call_3', true]],
+        'the audit keeps the popped message\'s call and result',
+      );
+
       const exported = await tx.users.export();
-      assert.equal(exported.format, 'todo-chat-db/export@1');
+      assert.equal(exported.format, 'todo-chat-db/export@2');
       assert.equal(exported.user.id, userId);
       assert.equal(exported.tasks.length, 2);
       assert.equal(exported.conversations.length, 1);
-      assert.equal(exported.conversations[0]!.messages.length, 5);
+      assert.equal(exported.conversations[0]!.messages.length, 6);
+      assert.equal(exported.toolCalls.length, 3);
       // The export is one JSON document.
       assert.equal(JSON.parse(JSON.stringify(exported)).conversations[0].messages[3].toolCallId, 'call_1');
+      const chunks: string[] = [];
+      for await (const chunk of tx.users.exportBatches()) chunks.push(chunk.type);
+      assert.deepEqual(chunks, ['user', 'tasks', 'conversation', 'messages', 'toolCalls']);
+      assert.equal(await tx.messages.clear(conversationId), 6);
+      assert.deepEqual((await tx.messages.history(conversationId)).items, []);
     });
 
     await store.withUser(userId, async (tx) => {
       await tx.users.delete();
       await assert.rejects(tx.users.get(), NotFoundError);
     });
-    for (const table of ['tasks', 'conversations', 'messages']) {
+    for (const table of ['tasks', 'conversations', 'messages', 'tool_calls', 'tool_results']) {
       const { rowCount } = await db.admin.query(`select 1 from todo_chat.${table} where user_id = $1`, [userId]);
       assert.equal(rowCount, 0, `deleting the user removed their ${table}`);
     }

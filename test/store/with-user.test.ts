@@ -8,9 +8,9 @@ import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { createTestDatabase, onCleanup, type TestDatabase } from '../helpers/db.js';
 import {
+  ConflictError,
   UsageError,
   DatabaseUnavailableError,
-  NotFoundError,
   TransactionAbortedError,
   ValidationError,
   createStore,
@@ -148,9 +148,10 @@ describe('withUser', () => {
   });
 
   test('after a database error the next query says the transaction is aborted', async () => {
+    const taken = (await store.withUser(userA, (tx) => tx.tasks.create({ title: 'taken' }))).id;
     await store.withUser(userA, async (tx) => {
-      const conversationOfNobody = crypto.randomUUID();
-      await assert.rejects(tx.messages.append(conversationOfNobody, { role: 'user', content: 'x' }), NotFoundError);
+      // A task id already taken: the server refuses the insert (23505), which aborts the transaction.
+      await assert.rejects(tx.tasks.create({ id: taken, title: 'again' }), ConflictError);
       await assert.rejects(tx.tasks.list(), TransactionAbortedError);
     }).catch((error: unknown) => assert.ok(error instanceof TransactionAbortedError));
   });

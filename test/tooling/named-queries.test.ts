@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { listNamedQueries } from '../helpers/security.js';
-import { conversationQueries, messageQueries, taskQueries, userQueries } from '../../src/repositories/queries.js';
+import { conversationQueries, messageQueries, taskQueries, toolCallQueries, userQueries } from '../../src/repositories/queries.js';
 
 test('every @name of sql/ is a named query of the repositories under that name, and there are no others', () => {
-  const derived = [conversationQueries, messageQueries, taskQueries, userQueries]
+  const derived = [conversationQueries, messageQueries, taskQueries, toolCallQueries, userQueries]
     .flatMap((set) => Object.entries(set).map(([exportName, named]) => ({ exportName, name: named.name })))
     .sort((a, b) => a.name.localeCompare(b.name));
   const inSql = listNamedQueries()
