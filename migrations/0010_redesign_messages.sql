@@ -25,6 +25,15 @@
 --          tool_calls and tool_call_id as before (src/limits.ts); an item at
 --          most 1048576 bytes of json text, its derived content at most as
 --          much; search indexes the first 100000 characters of content.
+-- indexes: history reads a conversation by position (messages_position_key,
+--          read backward for the newest page); a message is found by its id
+--          through the primary key. search reads the user's own rows through
+--          either (both lead with user_id) and matches the stored
+--          search_vector. the former gin index is not rebuilt: under
+--          row-level security a non-leakproof @@ can never be its index
+--          condition, and making it one (marking ts_match_vq leakproof) would
+--          let a search's cost depend on other users' messages (docs/api.md,
+--          known limitations); every append would still pay for it.
 -- notes:   the rebuild takes an access exclusive lock on the messages for as
 --          long as the copy runs (about a second per million messages): run it
 --          when the application is stopped. positions follow the former seq
@@ -138,13 +147,6 @@ where c.user_id = h.user_id and c.id = h.conversation_id;
 alter table todo_chat.conversations enable trigger conversations_touch_row;
 
 alter table todo_chat.conversations force row level security;
-
-/*
- * why: history reads a conversation by position (the unique constraint above
- * is that index, read backward for the newest page); a message is found by
- * its id through the primary key; search goes through the gin index.
- */
-create index messages_search_idx on todo_chat.messages using gin (search_vector);
 
 /*
  * why: the rule of every table. user_id comes from its default; the composite

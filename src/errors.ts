@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'DATABASE'
   | 'TOO_LARGE'
   | 'USAGE'
+  | 'CONFIGURATION'
   | 'INTERNAL'
   | 'MIGRATION';
 
@@ -122,6 +123,23 @@ export class DatabaseUnavailableError extends DatabaseError {
 export class UsageError extends TodoChatDbError {
   constructor(message: string) {
     super('USAGE', message);
+  }
+}
+
+/**
+ * The database is not set up so that row-level security isolates users: the
+ * app role can log in, is a superuser, bypasses row-level security, owns
+ * objects (or belongs to a role that does or is privileged), is missing, or a
+ * table of the schema lacks forced row-level security. `problems` says each
+ * thing wrong and how to fix it. Nothing ran as the role; fix the database
+ * (an operator's task) and call again.
+ */
+export class ConfigurationError extends TodoChatDbError {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super('CONFIGURATION', `the database is not configured for isolation: ${problems.join('; ')}`);
+    this.problems = problems;
   }
 }
 

@@ -20,6 +20,7 @@ export {
   SerializationFailureError,
   DatabaseUnavailableError,
   UsageError,
+  ConfigurationError,
   InternalError,
   MigrationError,
   TransactionAbortedError,

@@ -33,6 +33,12 @@ export const LIMITS = {
   /** How many newest messages one pop may remove. */
   pop: { max: 500 },
   searchQuery: { min: 1, max: 500 },
+  /**
+   * The most any one input of an API call may amount to as JSON (a turn of
+   * messages is the largest), a shared sub-object counted every time it
+   * appears: beyond, it is refused before validation walks it (src/plain-data.ts).
+   */
+  input: { maxValues: 500_000, maxBytes: 16 * 1024 * 1024 },
 } as const;
 
 export const CONVERSATION_STATUSES = ['active', 'archived'] as const;

@@ -53,11 +53,6 @@ export class QueryRunner {
     this.ended = true;
   }
 
-  /** False once the transaction has ended (committed, rolled back or failed). */
-  get open(): boolean {
-    return !this.ended;
-  }
-
   /** The error that aborted the transaction on the server, or undefined while it can still commit. */
   get abortCause(): unknown {
     return this.abortedBy;
@@ -102,7 +97,8 @@ export class QueryRunner {
     if (typeof code === 'string') event.errorCode = code;
     else if (error !== undefined) event.errorCode = 'UNKNOWN';
     try {
-      this.onQuery(event);
+      // Plain frozen data, and no receiver: an observer's `this` is undefined, never this runner (which can run SQL).
+      Reflect.apply(this.onQuery, undefined, [Object.freeze(event)]);
     } catch {
       // An observer must never break the transaction it observes.
     }

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { CONVERSATION_STATUSES, LIMITS, MESSAGE_ROLES } from './limits.js';
 import { ValidationError } from './errors.js';
+import { plainDataProblem } from './plain-data.js';
 
 /** A UUID in PostgreSQL's canonical 8-4-4-4-12 form, either case: the one UUID pattern of the library. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -150,6 +151,11 @@ export const ToolCalls = z
   .array(ToolCall)
   .max(LIMITS.toolCalls.maxCount, `at most ${LIMITS.toolCalls.maxCount} tool calls`)
   .superRefine((calls, ctx) => {
+    const oversized = plainDataProblem(calls, { maxValues: LIMITS.input.maxValues, maxBytes: LIMITS.toolCalls.maxJsonBytes });
+    if (oversized) {
+      ctx.addIssue({ code: 'custom', path: oversized.path, message: oversized.message });
+      return;
+    }
     const problem = jsonRoundTripProblem(calls, LIMITS.toolCalls.maxDepth);
     if (problem) {
       ctx.addIssue({ code: 'custom', message: problem });
@@ -163,8 +169,18 @@ export const ToolCalls = z
     }
   });
 
-/** Parses with a schema, throwing ValidationError (with the zod issues) instead of ZodError. */
+/**
+ * Parses with a schema, throwing ValidationError (with the zod issues)
+ * instead of ZodError. The input must be plain data first (src/plain-data.ts):
+ * zod then reads only own data properties, at a cost bounded by the input's
+ * size.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const problem = plainDataProblem(value, LIMITS.input);
+  if (problem) {
+    const where = problem.path.length > 0 ? ` at ${problem.path.join('.')}` : '';
+    throw new ValidationError(`invalid ${what}${where}: ${problem.message}`, [{ path: problem.path, message: problem.message, code: 'not_plain_data' }]);
+  }
   const result = schema.safeParse(value);
   if (!result.success) throw ValidationError.fromZod(what, result.error);
   return result.data;

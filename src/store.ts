@@ -5,7 +5,8 @@
  * pool the store created.
  */
 import pg from 'pg';
-import { UsageError } from './errors.js';
+import { ConfigurationError, UsageError, mapDatabaseError } from './errors.js';
+import { appRoleProblems } from './app-role.js';
 import { UserId, parseInput } from './schemas.js';
 import type { QueryEvent } from './query-runner.js';
 import { ROLE_PATTERN, execTransaction, joinableTransaction, type Transaction, type TransactionSettings } from './transaction.js';
@@ -50,7 +51,35 @@ export function createStore(options: StoreOptions): Store {
     // An idle client whose server went away emits 'error'; without a listener Node would crash.
     pool.on('error', () => undefined);
   }
-  const settings: TransactionSettings = { pool, appRole, onQuery: options.onQuery };
+  /*
+   * The app role is verified once per store, before the first transaction
+   * runs as it; concurrent first calls share the one check. A refusal is not
+   * remembered: once an operator fixes the database, the next call passes.
+   */
+  let roleVerified = false;
+  let roleCheck: Promise<void> | undefined;
+  const checkRole = async (client: pg.ClientBase): Promise<string[]> => {
+    let problems: string[];
+    try {
+      problems = await appRoleProblems(client, appRole);
+    } catch (error) {
+      throw mapDatabaseError(error, { query: 'verify app role' });
+    }
+    if (problems.length === 0) roleVerified = true;
+    return problems;
+  };
+  const verifyAppRole = async (client: pg.ClientBase): Promise<void> => {
+    if (roleVerified) return;
+    roleCheck ??= checkRole(client)
+      .then((problems) => {
+        if (problems.length > 0) throw new ConfigurationError(problems);
+      })
+      .finally(() => {
+        roleCheck = undefined;
+      });
+    await roleCheck;
+  };
+  const settings: TransactionSettings = { pool, appRole, onQuery: options.onQuery, verifyAppRole };
   let closed = false;
 
   return {
@@ -63,7 +92,7 @@ export function createStore(options: StoreOptions): Store {
       return execTransaction(settings, userId, fn);
     },
     async health() {
-      return readHealth(pool);
+      return readHealth(pool, checkRole);
     },
     async close() {
       if (closed) return;

@@ -31,6 +31,8 @@ export interface TransactionSettings {
   pool: pg.Pool;
   appRole: string;
   onQuery: ((event: QueryEvent) => void) | undefined;
+  /** Resolves once the store has verified its app role (src/app-role.ts); rejects with what is wrong. */
+  verifyAppRole: (client: pg.ClientBase) => Promise<void>;
 }
 
 export const ROLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -46,11 +48,17 @@ interface OpenTransaction {
   /** The settings of the store that opened it: a nested call joins only its own store's transaction. */
   settings: TransactionSettings;
   tx: Transaction;
-  /** Ended once the transaction is over: async work the callback left behind then opens its own transaction. */
-  runner: QueryRunner;
 }
 
-const openTransaction = new AsyncLocalStorage<OpenTransaction>();
+/**
+ * The async context holds an opaque key per transaction, never the
+ * transaction itself: code in the process can reach the context's value
+ * (through async_hooks resources), and from the key nothing leads to a
+ * client. The transactions live in this module's WeakMap, and only while
+ * they are open: async work the callback left behind then opens its own.
+ */
+const openTransactionKey = new AsyncLocalStorage<object>();
+const openTransactions = new WeakMap<object, OpenTransaction>();
 
 /**
  * The transaction a withUser of the same store is running in the current
@@ -58,8 +66,9 @@ const openTransaction = new AsyncLocalStorage<OpenTransaction>();
  * (or it has ended). A nested call for another user is refused.
  */
 export function joinableTransaction(settings: TransactionSettings, userId: string): Transaction | undefined {
-  const current = openTransaction.getStore();
-  if (!current || current.settings !== settings || !current.runner.open) return undefined;
+  const key = openTransactionKey.getStore();
+  const current = key === undefined ? undefined : openTransactions.get(key);
+  if (!current || current.settings !== settings) return undefined;
   if (current.tx.userId !== userId) throw new UsageError('withUser for another user inside an open withUser transaction');
   return current.tx;
 }
@@ -74,14 +83,19 @@ export async function execTransaction<T>(settings: TransactionSettings, userId: 
   };
   client.on('error', onClientError);
   try {
+    await settings.verifyAppRole(client);
     await begin(client, userId, settings.appRole);
     const runner = new QueryRunner(client, userId, settings.onQuery);
     const tx: Transaction = Object.freeze({ userId, ...createRepositories(runner) });
+    const key = Object.freeze(Object.create(null) as object);
+    openTransactions.set(key, { settings, tx });
     let result: T;
     try {
-      result = await openTransaction.run({ settings, tx, runner }, () => fn(tx));
+      // Called without a receiver: the callback's `this` is undefined, never an internal object.
+      result = await openTransactionKey.run(key, () => Reflect.apply(fn, undefined, [tx]) as Promise<T>);
     } finally {
       // Nothing may use tx once fn is done, whether or not the transaction commits.
+      openTransactions.delete(key);
       runner.end();
     }
     await commit(client, runner);

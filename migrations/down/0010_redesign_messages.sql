@@ -38,7 +38,6 @@ alter table todo_chat.messages rename to messages_v2;
 alter table todo_chat.messages_v2 rename constraint messages_pkey to messages_v2_pkey;
 alter table todo_chat.messages_v2 rename constraint messages_position_key to messages_v2_position_key;
 alter table todo_chat.messages_v2 rename constraint messages_conversation_fkey to messages_v2_conversation_fkey;
-alter index todo_chat.messages_search_idx rename to messages_v2_search_idx;
 
 create table todo_chat.messages (
   user_id uuid not null default todo_chat.current_user_id(),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { LIMITS } from '../limits.js';
 import { MessageContent, ToolCallId, ToolCalls, jsonRoundTripProblem, type JsonObject } from '../schemas.js';
+import { plainDataProblem } from '../plain-data.js';
 import { ItemReader, MessageId, type AuditCall, type AuditResult, type DerivedMessage } from './derived.js';
 import { deriveAgentsItem } from './openai-agents.js';
 import { deriveUiMessage } from './ai-sdk.js';
@@ -28,6 +29,12 @@ export const ChatMessage = z.discriminatedUnion('role', [
 export const SdkItem = z
   .custom<object>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'must be a JSON object')
   .superRefine((item, ctx) => {
+  // Bounds what the walks below cost: a shared sub-object counts every time it appears.
+  const oversized = plainDataProblem(item, { maxValues: LIMITS.input.maxValues, maxBytes: LIMITS.item.maxJsonBytes });
+  if (oversized) {
+    ctx.addIssue({ code: 'custom', path: oversized.path, message: `an item ${oversized.message}; it is refused, never truncated` });
+    return;
+  }
   const problem = jsonRoundTripProblem(item, LIMITS.item.maxDepth);
   if (problem) {
     ctx.addIssue({ code: 'custom', message: problem });

@@ -74,7 +74,7 @@ function messagesOf(rows: (MessageRow & { id: string | null })[], conversationId
 
 export const MAX_TURN_MESSAGES = 100;
 /** All the messages of one append, as JSON: at most this many bytes. */
-export const MAX_TURN_BYTES = 16 * 1024 * 1024;
+export const MAX_TURN_BYTES = LIMITS.input.maxBytes;
 
 const Turn = z.array(NewMessage).min(1, 'a turn needs at least one message').max(MAX_TURN_MESSAGES);
 
