@@ -1,10 +1,13 @@
 /*
   Starts a conversation for the current user, with an optional title and an
-  optional client-chosen id.
+  optional client-chosen id. No row: the current user already has a
+  conversation with this id (the repository then returns it when the title is
+  the same, a retry, and refuses it otherwise).
 */
 /* @name CreateConversation */
 insert into todo_chat.conversations (id, title)
 values (coalesce(:id::uuid, gen_random_uuid()), :title)
+on conflict (user_id, id) do nothing
 returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt";
 
 /*

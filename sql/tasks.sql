@@ -1,11 +1,14 @@
 /*
-  Creates a task for the current user. id is optional (a client-chosen id makes
-  retries idempotent: the second insert is a unique violation); user_id,
-  completed_at, version and the timestamps come from defaults and triggers.
+  Creates a task for the current user. id is optional; user_id, completed_at,
+  version and the timestamps come from defaults and triggers. No row: the
+  current user already has a task with this id (a client-chosen id makes a
+  retry idempotent: the repository then returns the stored task when it is
+  the same one, and refuses it otherwise).
 */
 /* @name CreateTask */
 insert into todo_chat.tasks (id, title, description, completed)
 values (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)
+on conflict (user_id, id) do nothing
 returning id, title, description, completed, completed_at as "completedAt", version,
   created_at as "createdAt", updated_at as "updatedAt";
 

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'SERIALIZATION_FAILURE'
   | 'DATABASE_UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'COMMIT_OUTCOME_UNKNOWN'
   | 'DATABASE'
   | 'TOO_LARGE'
   | 'USAGE'
@@ -108,10 +110,44 @@ export class SerializationFailureError extends DatabaseError {
   }
 }
 
-/** The server cannot be reached, refused the connection, or the connection broke. */
+/** The server cannot be reached, refused the connection, or the connection broke (before the commit was sent). */
 export class DatabaseUnavailableError extends DatabaseError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, { ...options, retryable: true, code: 'DATABASE_UNAVAILABLE' });
+  }
+}
+
+/** What ran out of time: the wait for a pooled connection, a statement, a lock wait, or the whole transaction. */
+export type TimeoutKind = 'acquire' | 'statement' | 'lock' | 'transaction';
+
+/**
+ * A bound of docs/operations.md was reached, and nothing was committed: the
+ * wait for a pooled connection (acquireTimeoutMs; retryable), a statement
+ * (statementTimeoutMs, 57014), a lock wait (lockTimeoutMs, 55P03; retryable),
+ * or the whole transaction (transactionTimeoutMs: the transaction was ended
+ * on the server and its connection discarded, and the callback's later uses
+ * of tx fail).
+ */
+export class TimeoutError extends DatabaseError {
+  readonly kind: TimeoutKind;
+
+  constructor(kind: TimeoutKind, message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: kind === 'acquire' || kind === 'lock', code: 'TIMEOUT' });
+    this.kind = kind;
+  }
+}
+
+/**
+ * The connection was lost (or the transaction's deadline passed) after
+ * COMMIT was sent and before its answer came: the transaction may or may not
+ * have committed. Never retried by the library, and not `retryable`: a blind
+ * retry could write twice. Retry with idempotent writes (caller-chosen ids:
+ * a message or a task appended again with the same id and content returns
+ * what is stored), or read back to find out (docs/operations.md).
+ */
+export class CommitOutcomeUnknownError extends DatabaseError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: false, code: 'COMMIT_OUTCOME_UNKNOWN' });
   }
 }
 
@@ -137,8 +173,8 @@ export class UsageError extends TodoChatDbError {
 export class ConfigurationError extends TodoChatDbError {
   readonly problems: string[];
 
-  constructor(problems: string[]) {
-    super('CONFIGURATION', `the database is not configured for isolation: ${problems.join('; ')}`);
+  constructor(problems: string[], options: { cause?: unknown; message?: string } = {}) {
+    super('CONFIGURATION', options.message ?? `the database is not configured for isolation: ${problems.join('; ')}`, options);
     this.problems = problems;
   }
 }
@@ -162,7 +198,11 @@ export class InternalError extends TodoChatDbError {
  */
 export class TransactionAbortedError extends TodoChatDbError {
   constructor(cause: unknown) {
-    super('DATABASE', 'the transaction was aborted by an earlier database error; nothing of it will be committed', { cause });
+    // As retryable as the error that aborted it: a deadlock's, say, is.
+    super('DATABASE', 'the transaction was aborted by an earlier database error; nothing of it will be committed', {
+      cause,
+      retryable: cause instanceof TodoChatDbError && cause.retryable,
+    });
   }
 }
 
@@ -205,6 +245,8 @@ const DRIVER_CONNECTION_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Client was closed and is not queryable',
   'Cannot use a pool after calling end on the pool',
+  // pg's own connect timeout (connectionTimeoutMillis): the server did not complete the login in time.
+  'timeout expired',
 ];
 
 /** True when the error means the connection (not the statement) failed, so the client must be discarded. */
@@ -230,10 +272,19 @@ export function mapDatabaseError(error: unknown, context: { entity?: string; que
   const sqlState = sqlStateOf(error);
   const constraint = typeof shape?.constraint === 'string' ? shape.constraint : undefined;
   const where = context.query ? ` (${context.query})` : '';
+  if (sqlState !== undefined && (sqlState.startsWith('28') || sqlState === '3D000')) {
+    // Wrong credentials, a login refused by pg_hba.conf, a database that does not exist: no retry can fix them.
+    const problem = `the server refused the login (${sqlState}): ${String(shape?.message ?? error)}; check the connection string and the server's pg_hba.conf`;
+    return new ConfigurationError([problem], { cause: error, message: `cannot connect${where}: ${problem}` });
+  }
   if (isConnectionFailure(error)) {
     return new DatabaseUnavailableError(`database unavailable${where}: ${String(shape?.message ?? error)}`, { cause: error });
   }
   switch (sqlState) {
+    case '55P03':
+      return new TimeoutError('lock', `a lock wait reached the lock timeout${where}; nothing was committed`, { cause: error });
+    case '57014':
+      return new TimeoutError('statement', `a statement reached the statement timeout (or was cancelled)${where}; nothing was committed`, { cause: error });
     case '23505':
       return new ConflictError(`already exists${constraint ? ` (${constraint})` : ''}${where}`, { cause: error });
     case '23503':

@@ -1,7 +1,9 @@
 /**
- * store.health(): whether the database answers, how fast, which server, and
- * which shipped migrations it still lacks. Runs as the pool's login role,
- * outside any user context, and reads no user data.
+ * store.health(): whether the database answers, how fast, which server,
+ * which shipped migrations it still lacks, and what is wrong with the app
+ * role. Runs as the pool's login role, outside any user context, and reads
+ * no user data. Never throws, and answers within its timeout: a connection
+ * it got too late, or that stopped answering, is discarded.
  */
 import type pg from 'pg';
 import { pendingMigrations } from './migrate/index.js';
@@ -18,16 +20,30 @@ export interface Health {
   error?: string;
 }
 
-export async function readHealth(pool: pg.Pool, appRoleProblems: (client: pg.ClientBase) => Promise<string[]>): Promise<Health> {
+function unhealthy(error: string): Health {
+  return { ok: false, latencyMs: null, serverVersion: null, pendingMigrations: null, appRoleProblems: null, error };
+}
+
+export async function readHealth(
+  pool: pg.Pool,
+  appRoleProblems: (client: pg.ClientBase) => Promise<string[]>,
+  timeoutMs: number,
+): Promise<Health> {
   let client: pg.PoolClient | undefined;
-  try {
-    client = await pool.connect();
+  let timedOut = false;
+  const check = async (): Promise<Health> => {
+    const acquired = await pool.connect();
+    if (timedOut) {
+      acquired.release();
+      return unhealthy('timed out');
+    }
+    client = acquired;
     const started = performance.now();
-    await client.query('select 1');
+    await acquired.query('select 1');
     const latencyMs = performance.now() - started;
-    const version = await client.query<{ server_version: string }>('show server_version');
-    const pending = await pendingMigrations(client);
-    const problems = await appRoleProblems(client);
+    const version = await acquired.query<{ server_version: string }>('show server_version');
+    const pending = await pendingMigrations(acquired);
+    const problems = await appRoleProblems(acquired);
     return {
       ok: pending.length === 0 && problems.length === 0,
       latencyMs,
@@ -35,16 +51,26 @@ export async function readHealth(pool: pg.Pool, appRoleProblems: (client: pg.Cli
       pendingMigrations: pending,
       appRoleProblems: problems,
     };
-  } catch (error) {
-    return {
-      ok: false,
-      latencyMs: null,
-      serverVersion: null,
-      pendingMigrations: null,
-      appRoleProblems: null,
-      error: (error as Error)?.message ?? String(error),
-    };
-  } finally {
-    client?.release();
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  let failed = false;
+  const checked = check().catch((error: unknown) => {
+    failed = true;
+    return unhealthy((error as Error)?.message ?? String(error));
+  });
+  const outcome = await Promise.race([checked, timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    timedOut = true;
+    // A client still waiting for the server is discarded, so that its pool slot comes back.
+    (client as pg.PoolClient | undefined)?.release(true);
+    return unhealthy(`no answer within ${timeoutMs} ms (healthTimeoutMs)`);
   }
+  // A client whose query failed may be broken: discard it rather than pool it.
+  (client as pg.PoolClient | undefined)?.release(failed ? true : undefined);
+  const health = outcome;
+  return health;
 }

@@ -2,55 +2,56 @@
  * createStore: the only public way to reach the database. A store owns (or
  * borrows) a pg pool; withUser runs a callback in one transaction as one user
  * (src/transaction.ts), health() reports on the database, close() ends the
- * pool the store created.
+ * pool the store created. Every one of them returns within its bound
+ * (src/store-options.ts, docs/operations.md), whatever the server does.
  */
 import pg from 'pg';
 import { ConfigurationError, UsageError, mapDatabaseError } from './errors.js';
 import { appRoleProblems } from './app-role.js';
 import { UserId, parseInput } from './schemas.js';
-import type { QueryEvent } from './query-runner.js';
-import { ROLE_PATTERN, execTransaction, joinableTransaction, type Transaction, type TransactionSettings } from './transaction.js';
+import { joinableTransaction, retryTransaction, type InFlight, type Transaction, type TransactionSettings } from './transaction.js';
 import { readHealth, type Health } from './health.js';
+import { resolveStoreOptions, serializationRuns, type StoreOptions, type WithUserOptions } from './store-options.js';
 
 export type { QueryEvent } from './query-runner.js';
 export type { Transaction } from './transaction.js';
-
-export const DEFAULT_APP_ROLE = 'todo_chat_app';
-
-export interface StoreOptions {
-  /** A pg connection string; the store creates (and closes) its own pool. */
-  connectionString?: string;
-  /** A pg Pool you own; close() leaves it open. */
-  pool?: pg.Pool;
-  /** Size of the pool the store creates (default 10). */
-  maxConnections?: number;
-  /** The NOLOGIN role requests run as (default todo_chat_app, created by the migrations). */
-  appRole?: string;
-  /** Called once per query with its name, duration, row count and error code; never values. */
-  onQuery?: (event: QueryEvent) => void;
-}
+export { DEFAULT_APP_ROLE } from './store-options.js';
+export type { StoreOptions, RetryOptions, WithUserOptions } from './store-options.js';
 
 export interface Store {
-  /** Runs fn in one transaction as userId; commits when it resolves, rolls back when it throws. */
-  withUser<T>(userId: string, fn: (tx: Transaction) => Promise<T>): Promise<T>;
-  /** Reachability, round-trip latency, server version and pending migrations. */
+  /**
+   * Runs fn in one transaction as userId; commits when it resolves, rolls
+   * back when it throws. Runs fn again on a deadlock or serialization failure
+   * (options.retry), so fn must be safe to run again.
+   */
+  withUser<T>(userId: string, fn: (tx: Transaction) => Promise<T>, options?: WithUserOptions): Promise<T>;
+  /** Reachability, round-trip latency, server version, pending migrations and the app role's problems; never throws. */
   health(): Promise<Health>;
-  /** Ends the pool the store created (a pool passed in stays open). */
+  /** Stops new work, lets transactions in flight finish for closeGraceMs, ends the rest, and ends the pool the store created. */
   close(): Promise<void>;
 }
 
+/** A connection of the pool the store creates: connecting is bounded by connectTimeoutMs. */
+function clientClass(connectTimeoutMs: number): typeof pg.Client {
+  return class BoundedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: connectTimeoutMs });
+    }
+  };
+}
+
 export function createStore(options: StoreOptions): Store {
-  if (!options || (options.pool === undefined) === (options.connectionString === undefined)) {
-    throw new UsageError('createStore needs exactly one of { connectionString } or { pool }');
-  }
-  const appRole = options.appRole ?? DEFAULT_APP_ROLE;
-  if (!ROLE_PATTERN.test(appRole)) throw new UsageError(`invalid appRole ${JSON.stringify(appRole)}`);
-  const ownsPool = options.pool === undefined;
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+  const resolved = resolveStoreOptions(options);
+  const { appRole } = resolved;
+  const ownsPool = resolved.pool === undefined;
+  const pool =
+    resolved.pool ??
+    new pg.Pool({ connectionString: resolved.connectionString, max: resolved.maxConnections, Client: clientClass(resolved.connectTimeoutMs) });
   if (ownsPool) {
     // An idle client whose server went away emits 'error'; without a listener Node would crash.
     pool.on('error', () => undefined);
   }
+
   /*
    * The app role is verified once per store, before the first transaction
    * runs as it; concurrent first calls share the one check. A refusal is not
@@ -79,25 +80,39 @@ export function createStore(options: StoreOptions): Store {
       });
     await roleCheck;
   };
-  const settings: TransactionSettings = { pool, appRole, onQuery: options.onQuery, verifyAppRole };
+
   let closed = false;
+  let closing: Promise<void> | undefined;
+  const inFlight = new Set<InFlight>();
+  const settings: TransactionSettings = { pool, options: resolved, onQuery: resolved.onQuery, verifyAppRole, inFlight, isClosed: () => closed };
 
   return {
-    async withUser(rawUserId, fn) {
+    async withUser(rawUserId, fn, callOptions) {
       const userId = parseInput(UserId, rawUserId, 'user id');
       if (typeof fn !== 'function') throw new UsageError('withUser needs a callback');
+      const runs = serializationRuns(callOptions, resolved.retry.serialization);
       const open = joinableTransaction(settings, userId);
       if (open) return fn(open);
       if (closed) throw new UsageError('store is closed');
-      return execTransaction(settings, userId, fn);
+      return retryTransaction(settings, userId, fn, runs);
     },
     async health() {
-      return readHealth(pool, checkRole);
+      return readHealth(pool, checkRole, resolved.healthTimeoutMs);
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (ownsPool) await pool.end();
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        const grace = new Promise<void>((resolve) => setTimeout(resolve, resolved.closeGraceMs).unref());
+        await Promise.race([Promise.all([...inFlight].map((entry) => entry.done)), grace]);
+        for (const entry of inFlight) {
+          entry.abort(new UsageError(`the store was closed while this transaction ran (closeGraceMs ${resolved.closeGraceMs}); it was rolled back`));
+        }
+        if (ownsPool) {
+          // Every client is idle or discarded by now; ending them waits for no server.
+          await Promise.race([pool.end(), new Promise<void>((resolve) => setTimeout(resolve, resolved.connectTimeoutMs).unref())]);
+        }
+      })();
+      return closing;
     },
   };
 }

@@ -1,16 +1,24 @@
 /**
- * One withUser transaction, in small steps (after slonik's execTransaction
- * and transaction): acquire a pooled client, open the transaction as the
- * user, run the callback, commit; on any failure roll back, or discard a
- * connection that broke. The user id and the role are set with
- * set_config(..., true), the `set local` forms, so nothing survives into the
- * next transaction on the connection: safe behind transaction-mode poolers.
+ * One withUser transaction, in small steps (after slonik's execTransaction,
+ * transaction and retryTransaction): open it (src/acquire.ts: a pooled
+ * client, BEGIN as the user, retried while nothing of the caller's has run),
+ * run the callback, commit; roll back on any failure, or discard a
+ * connection that broke. A deadline bounds the whole: when it passes, the
+ * connection is discarded (the server rolls the transaction back as its
+ * client goes), its pool slot comes back, and withUser rejects at once,
+ * whatever the callback is still waiting for. retryTransaction runs it again
+ * on a deadlock or a serialization failure. Settings are set with
+ * set_config(..., true), the `set local` forms: nothing survives into the next
+ * transaction on the connection, which keeps it safe behind transaction-mode
+ * poolers.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import {
-  DatabaseUnavailableError,
+  CommitOutcomeUnknownError,
   InternalError,
+  SerializationFailureError,
+  TimeoutError,
   TransactionAbortedError,
   UsageError,
   isConnectionFailure,
@@ -19,6 +27,9 @@ import {
 import { isCanonicalUuid } from './schemas.js';
 import { QueryRunner, type QueryEvent } from './query-runner.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
+import { openTransaction } from './acquire.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { ROLE_PATTERN, type ResolvedStoreOptions } from './store-options.js';
 
 /** What a withUser callback receives: the repositories of the current user. */
 export interface Transaction extends Repositories {
@@ -29,19 +40,49 @@ export interface Transaction extends Repositories {
 /** What every transaction of one store shares. */
 export interface TransactionSettings {
   pool: pg.Pool;
-  appRole: string;
+  options: ResolvedStoreOptions;
   onQuery: ((event: QueryEvent) => void) | undefined;
   /** Resolves once the store has verified its app role (src/app-role.ts); rejects with what is wrong. */
   verifyAppRole: (client: pg.ClientBase) => Promise<void>;
+  /** The transactions in flight, for close() to end after its grace period. */
+  inFlight: Set<InFlight>;
+  isClosed: () => boolean;
 }
 
-export const ROLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+/** A transaction in flight, as close() sees it. */
+export interface InFlight {
+  /** Settles when the transaction has ended, however it ended. */
+  readonly done: Promise<void>;
+  /** Ends it now: the connection is discarded and withUser rejects with `error`. */
+  abort(error: Error): void;
+}
 
-/** The statement that opens every transaction: one round trip. Inputs are validated before they reach it. */
-export function transactionPrologue(userId: string, appRole: string): string {
+export interface Timeouts {
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  transactionTimeoutMs: number;
+}
+
+/**
+ * The statement that opens every transaction: one round trip that begins it,
+ * sets the user and the role, and bounds its statements, lock waits and idle
+ * time on the server. Inputs are validated before they reach it.
+ */
+export function transactionPrologue(userId: string, appRole: string, timeouts?: Timeouts): string {
   if (!isCanonicalUuid(userId)) throw new InternalError('user id must be a canonical uuid');
   if (!ROLE_PATTERN.test(appRole)) throw new InternalError('invalid app role name');
-  return `begin; select pg_catalog.set_config('todo_chat.user_id', '${userId}', true), pg_catalog.set_config('role', '${appRole}', true)`;
+  const bounds = timeouts
+    ? [
+        ['statement_timeout', timeouts.statementTimeoutMs],
+        ['lock_timeout', timeouts.lockTimeoutMs],
+        // The server's own guard, should the client vanish without closing its socket.
+        ['idle_in_transaction_session_timeout', timeouts.transactionTimeoutMs],
+      ].map(([name, ms]) => {
+        if (!Number.isInteger(ms)) throw new InternalError(`invalid ${String(name)}`);
+        return `, pg_catalog.set_config('${String(name)}', '${ms}', true)`;
+      })
+    : [];
+  return `begin; select pg_catalog.set_config('todo_chat.user_id', '${userId}', true), pg_catalog.set_config('role', '${appRole}', true)${bounds.join('')}`;
 }
 
 interface OpenTransaction {
@@ -73,57 +114,139 @@ export function joinableTransaction(settings: TransactionSettings, userId: strin
   return current.tx;
 }
 
+/** Errors of a commit that was sent: never run again, whatever they are. */
+const afterCommit = new WeakSet<object>();
+
+/** A deadlock or serialization failure before the commit was sent: the whole callback may run again. */
+function isSerializationFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || afterCommit.has(error)) return false;
+  return error instanceof SerializationFailureError || (error instanceof TransactionAbortedError && error.cause instanceof SerializationFailureError);
+}
+
+/** execTransaction, run again (after a backoff) when it fails with 40001/40P01 before its commit was sent. */
+export async function retryTransaction<T>(settings: TransactionSettings, userId: string, fn: (tx: Transaction) => Promise<T>, runs: number): Promise<T> {
+  for (let run = 1; ; run++) {
+    try {
+      return await execTransaction(settings, userId, fn);
+    } catch (error) {
+      if (run >= runs || !isSerializationFailure(error) || settings.isClosed()) throw error;
+      await sleep(backoffDelay(settings.options.retry, run));
+    }
+  }
+}
+
 /** One transaction on one pooled client, from acquiring it to releasing it. */
 export async function execTransaction<T>(settings: TransactionSettings, userId: string, fn: (tx: Transaction) => Promise<T>): Promise<T> {
-  const client = await acquire(settings.pool);
+  const { options } = settings;
+  const client = await openTransaction({
+    pool: settings.pool,
+    acquireTimeoutMs: options.acquireTimeoutMs,
+    attempts: options.retry.connection,
+    backoff: options.retry,
+    isClosed: settings.isClosed,
+    verify: settings.verifyAppRole,
+    prologue: transactionPrologue(userId, options.appRole, options),
+  });
+
+  let phase: 'callback' | 'commit' | 'rollback' | 'done' = 'callback';
+  let released = false;
+  const release = (destroy: boolean) => {
+    if (released) return;
+    released = true;
+    client.release(destroy ? true : undefined);
+  };
   let broken = false;
   // A checked-out client whose server goes away emits 'error'; unheard, Node would crash the process.
   const onClientError = () => {
     broken = true;
   };
   client.on('error', onClientError);
+
+  const runner = new QueryRunner(client, userId, settings.onQuery);
+  const tx: Transaction = Object.freeze({ userId, ...createRepositories(runner) });
+  const key = Object.freeze(Object.create(null) as object);
+  openTransactions.set(key, { settings, tx });
+  const close = () => {
+    openTransactions.delete(key);
+    runner.end();
+  };
+
+  let abortWith: (error: Error) => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    abortWith = reject;
+  });
+  // Raced while the transaction runs; an abort after that is nobody's to hear.
+  aborted.catch(() => undefined);
+  let resolveDone: () => void = () => undefined;
+  const entry: InFlight = {
+    done: new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    }),
+    abort(error) {
+      if (phase === 'done') return;
+      const during = phase;
+      phase = 'done';
+      broken = true;
+      close();
+      // Discarding the connection ends the transaction on the server (it rolls back as its client goes).
+      release(true);
+      abortWith(during === 'commit' ? new CommitOutcomeUnknownError(`${error.message}, after COMMIT was sent: the transaction may have committed`, { cause: error }) : error);
+    },
+  };
+  const deadline = setTimeout(() => {
+    entry.abort(
+      new TimeoutError(
+        'transaction',
+        `the transaction ran longer than ${options.transactionTimeoutMs} ms (transactionTimeoutMs); it was ended on the server and nothing of it was committed`,
+      ),
+    );
+  }, options.transactionTimeoutMs);
+  settings.inFlight.add(entry);
+
   try {
-    await settings.verifyAppRole(client);
-    await begin(client, userId, settings.appRole);
-    const runner = new QueryRunner(client, userId, settings.onQuery);
-    const tx: Transaction = Object.freeze({ userId, ...createRepositories(runner) });
-    const key = Object.freeze(Object.create(null) as object);
-    openTransactions.set(key, { settings, tx });
     let result: T;
     try {
       // Called without a receiver: the callback's `this` is undefined, never an internal object.
-      result = await openTransactionKey.run(key, () => Reflect.apply(fn, undefined, [tx]) as Promise<T>);
+      const work = openTransactionKey.run(key, () => Reflect.apply(fn, undefined, [tx]) as Promise<T>);
+      result = await Promise.race([work, aborted]);
     } finally {
       // Nothing may use tx once fn is done, whether or not the transaction commits.
-      openTransactions.delete(key);
-      runner.end();
+      close();
     }
-    await commit(client, runner);
+    phase = 'commit';
+    await Promise.race([commit(client, runner), aborted]);
+    phase = 'done';
     return result;
   } catch (error) {
-    broken = broken || isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause);
-    if (!broken) broken = !(await rollback(client));
+    if (phase !== 'done') {
+      // The transaction failed before its end: roll back, or discard a connection that broke.
+      const during = phase;
+      phase = 'done';
+      broken = broken || isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause);
+      if (during === 'commit' && broken) {
+        afterCommit.add(error as object);
+        const outcome = new CommitOutcomeUnknownError('the connection was lost after COMMIT was sent: the transaction may have committed', { cause: error });
+        afterCommit.add(outcome);
+        throw outcome;
+      }
+      if (during === 'commit') afterCommit.add(error as object);
+      if (!broken) {
+        // Bounded by the deadline too: an abort meanwhile discards the connection.
+        phase = 'rollback';
+        const rolledBack = await Promise.race([rollback(client), aborted.catch(() => false)]);
+        phase = 'done';
+        broken = broken || !rolledBack;
+      }
+    }
     throw error;
   } finally {
-    client.removeListener('error', onClientError);
+    clearTimeout(deadline);
+    settings.inFlight.delete(entry);
+    // A discarded client keeps the listener: it may still report its socket's end.
+    if (!broken) client.removeListener('error', onClientError);
     // A broken connection is destroyed rather than returned to the pool.
-    client.release(broken ? true : undefined);
-  }
-}
-
-async function acquire(pool: pg.Pool): Promise<pg.PoolClient> {
-  try {
-    return await pool.connect();
-  } catch (error) {
-    throw new DatabaseUnavailableError(`cannot get a database connection: ${(error as Error)?.message ?? error}`, { cause: error });
-  }
-}
-
-async function begin(client: pg.PoolClient, userId: string, appRole: string): Promise<void> {
-  try {
-    await client.query(transactionPrologue(userId, appRole));
-  } catch (error) {
-    throw mapDatabaseError(error, { query: 'begin' });
+    release(broken);
+    resolveDone();
   }
 }
 

@@ -27,13 +27,14 @@ export interface ICreateConversationQuery {
   result: ICreateConversationResult;
 }
 
-const createConversationIR: any = {"usedParamSet":{"id":true,"title":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":65,"b":67}]},{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":96,"b":101}]}],"statement":"insert into todo_chat.conversations (id, title)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title)\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                                    "};
+const createConversationIR: any = {"usedParamSet":{"id":true,"title":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":65,"b":67}]},{"name":"title","required":false,"transform":{"type":"scalar"},"locs":[{"a":96,"b":101}]}],"statement":"insert into todo_chat.conversations (id, title)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title)\non conflict (user_id, id) do nothing\nreturning id, title, status, version, created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                                    "};
 
 /**
  * Query generated from SQL:
  * ```
  * insert into todo_chat.conversations (id, title)
  * values (coalesce(:id::uuid, gen_random_uuid()), :title)
+ * on conflict (user_id, id) do nothing
  * returning id, title, status, version, created_at as "createdAt", updated_at as "updatedAt"                                                                                                    
  * ```
  */

@@ -33,13 +33,14 @@ export interface ICreateTaskQuery {
   result: ICreateTaskResult;
 }
 
-const createTaskIR: any = {"usedParamSet":{"id":true,"title":true,"description":true,"completed":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":81,"b":83}]},{"name":"title","required":true,"transform":{"type":"scalar"},"locs":[{"a":112,"b":118}]},{"name":"description","required":true,"transform":{"type":"scalar"},"locs":[{"a":121,"b":133}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":136,"b":146}]}],"statement":"insert into todo_chat.tasks (id, title, description, completed)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)\nreturning id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                            "};
+const createTaskIR: any = {"usedParamSet":{"id":true,"title":true,"description":true,"completed":true},"params":[{"name":"id","required":false,"transform":{"type":"scalar"},"locs":[{"a":81,"b":83}]},{"name":"title","required":true,"transform":{"type":"scalar"},"locs":[{"a":112,"b":118}]},{"name":"description","required":true,"transform":{"type":"scalar"},"locs":[{"a":121,"b":133}]},{"name":"completed","required":true,"transform":{"type":"scalar"},"locs":[{"a":136,"b":146}]}],"statement":"insert into todo_chat.tasks (id, title, description, completed)\nvalues (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)\non conflict (user_id, id) do nothing\nreturning id, title, description, completed, completed_at as \"completedAt\", version,\n  created_at as \"createdAt\", updated_at as \"updatedAt\"                                                                                            "};
 
 /**
  * Query generated from SQL:
  * ```
  * insert into todo_chat.tasks (id, title, description, completed)
  * values (coalesce(:id::uuid, gen_random_uuid()), :title!, :description!, :completed!)
+ * on conflict (user_id, id) do nothing
  * returning id, title, description, completed, completed_at as "completedAt", version,
  *   created_at as "createdAt", updated_at as "updatedAt"                                                                                            
  * ```

@@ -2,7 +2,7 @@
  * tx.conversations: the current user's chat threads.
  */
 import { z } from 'zod';
-import { InternalError } from '../errors.js';
+import { ConflictError, InternalError } from '../errors.js';
 import { CONVERSATION_STATUSES, LIMITS } from '../limits.js';
 import { ConversationStatus, ConversationTitle, Id, parseInput } from '../schemas.js';
 import type { QueryRunner } from '../query-runner.js';
@@ -46,12 +46,16 @@ export function conversationsRepository(db: QueryRunner) {
   }
 
   return {
-    /** Starts a conversation, optionally titled and with a caller-chosen id. */
+    /** Starts a conversation, optionally titled and with a caller-chosen id (created again with the same title: the stored one, written once; another title: ConflictError). */
     async create(input: CreateConversationInput = {}): Promise<Conversation> {
       const conversation = parseInput(CreateConversationInput, input, 'conversation');
-      return toConversation(
-        await db.one(q.createConversation, { id: conversation.id ?? null, title: conversation.title ?? null }, { notFound: ['user'] }),
-      );
+      const title = conversation.title ?? null;
+      const created = await db.maybeOne(q.createConversation, { id: conversation.id ?? null, title }, { notFound: ['user'] });
+      if (created) return toConversation(created);
+      const id = conversation.id!;
+      const stored = await db.maybeOne(q.getConversation, { id });
+      if (stored && stored.title === title) return toConversation(stored);
+      throw new ConflictError(`conversation ${id} already exists with another title`);
     },
 
     /** One conversation; NotFoundError when it does not exist or belongs to another user. */

@@ -83,14 +83,24 @@ export function tasksRepository(db: QueryRunner) {
   }
 
   return {
-    /** Creates a task; `id` may be chosen by the caller (a repeat is a ConflictError). */
+    /**
+     * Creates a task. `id` may be chosen by the caller, which makes a retry
+     * safe: creating it again with the same title, description and completed
+     * returns the stored task (written once); with other content it is a
+     * ConflictError.
+     */
     async create(input: CreateTaskInput): Promise<Task> {
       const task = parseInput(CreateTaskInput, input, 'task');
-      return db.one(
+      const created = await db.maybeOne(
         q.createTask,
         { id: task.id ?? null, title: task.title, description: task.description, completed: task.completed },
         { notFound: ['user'] },
       );
+      if (created) return created;
+      const id = task.id!;
+      const stored = await db.maybeOne(q.getTask, { id });
+      if (stored && stored.title === task.title && stored.description === task.description && stored.completed === task.completed) return stored;
+      throw new ConflictError(`task ${id} already exists with other content`);
     },
 
     /** One task; NotFoundError when it does not exist or belongs to another user. */

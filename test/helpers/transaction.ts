@@ -4,11 +4,12 @@
  * the repositories never would (naming another user's id, writing user_id,
  * forging the setting), so none of this is part of the public API.
  *
- * A user context is opened with exactly the prologue withUser sends
- * (transactionPrologue(userId, DEFAULT_APP_ROLE) of src/transaction.ts).
+ * A user context is opened with exactly the prologue withUser sends with the
+ * default options (transactionPrologue(userId, DEFAULT_APP_ROLE, DEFAULTS) of
+ * src/transaction.ts).
  */
 import type pg from 'pg';
-import { DEFAULT_APP_ROLE } from '../../src/store.js';
+import { DEFAULT_APP_ROLE, DEFAULTS } from '../../src/store-options.js';
 import { transactionPrologue } from '../../src/transaction.js';
 
 export interface RawTransactionOptions {
@@ -25,7 +26,7 @@ export interface RawTransactionOptions {
 function openingOf(options: RawTransactionOptions): string {
   const given = [options.user !== undefined, options.appRole === true, options.opening !== undefined].filter(Boolean).length;
   if (given > 1) throw new Error('withRawTransaction: give at most one of user, appRole and opening');
-  if (options.user !== undefined) return transactionPrologue(options.user, DEFAULT_APP_ROLE);
+  if (options.user !== undefined) return transactionPrologue(options.user, DEFAULT_APP_ROLE, DEFAULTS);
   if (options.appRole) return `begin; select pg_catalog.set_config('role', '${DEFAULT_APP_ROLE}', true)`;
   return options.opening ?? 'begin';
 }

@@ -30,15 +30,20 @@ describe('tasks: create and get', () => {
     assert.deepEqual(stored.rows, [{ user_id: user, title: 'Buy milk' }], 'user_id comes from the context');
   });
 
-  test('a caller-chosen id is kept (upper case normalised); repeating it is a ConflictError', async () => {
+  test('a caller-chosen id is kept (upper case normalised); repeating it returns the stored task, other content is a ConflictError', async () => {
     const user = await newUser();
     const id = crypto.randomUUID();
     const created = await store.withUser(user, (tx) => tx.tasks.create({ id: id.toUpperCase(), title: 'chosen id' }));
     assert.equal(created.id, id);
-    await assert.rejects(
-      store.withUser(user, (tx) => tx.tasks.create({ id, title: 'again' })),
-      (error: unknown) => error instanceof ConflictError && error.sqlState === '23505',
-    );
+    // An idempotent write: the retry of a create whose commit outcome was unknown.
+    const again = await store.withUser(user, (tx) => tx.tasks.create({ id, title: 'chosen id' }));
+    assert.deepEqual(again, created);
+    for (const other of [{ title: 'again' }, { title: 'chosen id', description: 'more' }, { title: 'chosen id', completed: true }]) {
+      await assert.rejects(
+        store.withUser(user, (tx) => tx.tasks.create({ id, ...other })),
+        (error: unknown) => error instanceof ConflictError && /already exists with other content/.test(error.message),
+      );
+    }
     const rows = await db.admin.query('select title from todo_chat.tasks where id = $1', [id]);
     assert.deepEqual(rows.rows, [{ title: 'chosen id' }]);
   });

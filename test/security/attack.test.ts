@@ -1124,6 +1124,17 @@ const API_CASES: ApiCase[] = [
       await ownedBy('tasks', t.taskId, attacker);
     },
   },
+  {
+    method: 'tasks.create',
+    label: "with B's task id and B's very content (an idempotent retry's shape): A's own new task, never B's row",
+    run: (tx, t) => tx.tasks.create({ id: t.taskId, title: `buy milk ${t.marker}`, description: `private ${t.marker}` }),
+    echoes: (t) => [`buy milk ${t.marker}`, `private ${t.marker}`],
+    expect: async (result, attacker, t) => {
+      await ownedBy('tasks', t.taskId, attacker);
+      const mine = await db.admin.query('select created_at from todo_chat.tasks where id = $1 and user_id = $2', [t.taskId, attacker]);
+      assert.deepEqual((result as { createdAt: Date }).createdAt, mine.rows[0]!.created_at, "the row returned is A's, not B's");
+    },
+  },
   { method: 'tasks.get', label: "B's task", run: (tx, t) => tx.tasks.get(t.taskId), expect: 'not-found' },
   { method: 'tasks.list', label: 'newest first', run: (tx) => tx.tasks.list({ limit: 200 }), expect: emptyPage },
   { method: 'tasks.list', label: 'oldest first, completed', run: (tx) => tx.tasks.list({ order: 'oldest', completed: true }), expect: emptyPage },
@@ -1171,6 +1182,17 @@ const API_CASES: ApiCase[] = [
     expect: async (result, attacker, t) => {
       assert.equal((result as { id: string }).id, t.conversationId);
       await ownedBy('conversations', t.conversationId, attacker);
+    },
+  },
+  {
+    method: 'conversations.create',
+    label: "with B's conversation id and B's title (an idempotent retry's shape): A's own new conversation, never B's row",
+    run: (tx, t) => tx.conversations.create({ id: t.conversationId, title: `chat ${t.marker}` }),
+    echoes: (t) => [`chat ${t.marker}`],
+    expect: async (result, attacker, t) => {
+      await ownedBy('conversations', t.conversationId, attacker);
+      const mine = await db.admin.query('select created_at from todo_chat.conversations where id = $1 and user_id = $2', [t.conversationId, attacker]);
+      assert.deepEqual((result as { createdAt: Date }).createdAt, mine.rows[0]!.created_at, "the row returned is A's, not B's");
     },
   },
   { method: 'conversations.get', label: "B's conversation", run: (tx, t) => tx.conversations.get(t.conversationId), expect: 'not-found' },

@@ -1498,6 +1498,76 @@ describe('fuzzing every write of the public API', () => {
     );
   });
 
+  test('tasks.create again with the same id: the same content returns what is stored, other content is a ConflictError', async () => {
+    const [user] = await db.createUsers(1);
+    const content = fc.record({
+      title: textFor(LIMITS.taskTitle.max),
+      description: fc.oneof(fc.constant(ABSENT), textFor(LIMITS.taskDescription.max)),
+      completed: fc.constantFrom<unknown>(ABSENT, true, false),
+    });
+    await check(
+      fc.asyncProperty(content, fc.oneof(fc.constant('same' as const), content), async (first, second) => {
+        const normal = (fields: Record<string, unknown>) => ({
+          title: text(fields.title, LIMITS.taskTitle, true),
+          description: fields.description === ABSENT ? '' : text(fields.description, LIMITS.taskDescription),
+          completed: fields.completed === ABSENT ? false : fields.completed,
+        });
+        const a = normal(first);
+        const b = second === 'same' ? a : normal(second);
+        fc.pre(![a.title, a.description, b.title, b.description].includes(INVALID));
+        const id = crypto.randomUUID();
+        const created = await store.withUser(user!, (tx) => tx.tasks.create(build({ ...first, id }) as never));
+        const again = store.withUser(user!, (tx) => tx.tasks.create(build({ ...(second === 'same' ? first : second), id }) as never));
+        if (JSON.stringify(a) === JSON.stringify(b)) assert.deepEqual(await again, created);
+        else await assert.rejects(again, ConflictError);
+        const stored = await db.admin.query('select title, description, completed from todo_chat.tasks where id = $1', [id]);
+        assert.deepEqual(stored.rows, [a], 'stored once, as first written');
+      }),
+      100,
+    );
+  });
+
+  test('withUser options: what the model accepts runs the callback once, anything else is a ValidationError before it runs', async () => {
+    const [user] = await db.createUsers(1);
+    const serialization = fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constantFrom<unknown>(0, 101, 1.5, -1, '2', null, NaN));
+    const options = fc.oneof(
+      fc.constant<unknown>(undefined),
+      fc.constantFrom<unknown>({}, { retry: false }, { retry: undefined }, { retry: {} }),
+      serialization.map((n) => ({ retry: { serialization: n } })),
+      fc.dictionary(fc.string(), fc.anything()),
+      fc.anything(),
+    );
+    const valid = (o: unknown): boolean => {
+      if (o === undefined) return true;
+      if (typeof o !== 'object' || o === null || Array.isArray(o) || Object.getPrototypeOf(o) !== Object.prototype) return false;
+      const keys = Object.keys(o);
+      if (keys.some((k) => k !== 'retry')) return false;
+      const retry = (o as { retry?: unknown }).retry;
+      if (retry === undefined || retry === false) return true;
+      if (typeof retry !== 'object' || retry === null || Array.isArray(retry) || Object.getPrototypeOf(retry) !== Object.prototype) return false;
+      if (Object.keys(retry).some((k) => k !== 'serialization')) return false;
+      const n = (retry as { serialization?: unknown }).serialization;
+      return n === undefined || (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 100);
+    };
+    await check(
+      fc.asyncProperty(options, async (o) => {
+        let runs = 0;
+        const call = store.withUser(
+          user!,
+          async () => {
+            runs++;
+            return 'ran';
+          },
+          o as never,
+        );
+        if (valid(o)) assert.equal(await call, 'ran');
+        else await assert.rejects(call, ValidationError);
+        assert.equal(runs, valid(o) ? 1 : 0);
+      }),
+      300,
+    );
+  });
+
   test('tasks.update', async () => {
     const [user] = await db.createUsers(1);
     const task = await store.withUser(user!, (tx) => tx.tasks.create({ title: 'start', description: 'start' }));

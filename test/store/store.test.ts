@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { createEmptyDatabase, createTestDatabase } from '../helpers/db.js';
-import { createStore, ValidationError, ConflictError, type QueryEvent } from '../../src/index.js';
+import { createStore, ValidationError, ConflictError, NotFoundError, type QueryEvent } from '../../src/index.js';
 import { listMigrationFiles } from '../../src/migrate/index.js';
 
 const db = await createTestDatabase();
@@ -36,8 +36,16 @@ describe('onQuery', () => {
 
     events.length = 0;
     await assert.rejects(store.withUser(user!, (tx) => tx.tasks.create({ id: task.id, title: 'duplicate' })), ConflictError);
+    // The conflict is found by reading the stored row, not by an error of the insert.
     assert.deepEqual(events.map(({ query, rowCount, errorCode }) => ({ query, rowCount, errorCode })), [
-      { query: 'CreateTask', rowCount: 0, errorCode: '23505' },
+      { query: 'CreateTask', rowCount: 0, errorCode: undefined },
+      { query: 'GetTask', rowCount: 1, errorCode: undefined },
+    ]);
+
+    events.length = 0;
+    await assert.rejects(store.withUser(crypto.randomUUID(), (tx) => tx.tasks.create({ title: 'no such user' })), NotFoundError);
+    assert.deepEqual(events.map(({ query, rowCount, errorCode }) => ({ query, rowCount, errorCode })), [
+      { query: 'CreateTask', rowCount: 0, errorCode: '23503' },
     ]);
 
     events.length = 0;

@@ -8,7 +8,6 @@ import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { createTestDatabase, onCleanup, type TestDatabase } from '../helpers/db.js';
 import {
-  ConflictError,
   UsageError,
   DatabaseUnavailableError,
   TransactionAbortedError,
@@ -137,9 +136,9 @@ describe('withUser', () => {
     await assert.rejects(
       store.withUser(userA, async (tx) => {
         await tx.tasks.create({ title: marker });
-        const id = crypto.randomUUID();
-        await tx.tasks.create({ id, title: 'first' });
-        await tx.tasks.create({ id, title: 'duplicate id' }).catch(() => undefined);
+        const chat = await tx.conversations.create();
+        // A tool result that answers no call: the database refuses it, which aborts the transaction.
+        await tx.messages.append(chat.id, { role: 'tool', toolCallId: 'no_such_call', content: 'orphan' }).catch(() => undefined);
         return 'done';
       }),
       TransactionAbortedError,
@@ -148,12 +147,12 @@ describe('withUser', () => {
   });
 
   test('after a database error the next query says the transaction is aborted', async () => {
-    const taken = (await store.withUser(userA, (tx) => tx.tasks.create({ title: 'taken' }))).id;
+    const chat = await store.withUser(userA, (tx) => tx.conversations.create());
     await store.withUser(userA, async (tx) => {
-      // A task id already taken: the server refuses the insert (23505), which aborts the transaction.
-      await assert.rejects(tx.tasks.create({ id: taken, title: 'again' }), ConflictError);
+      // A tool result that answers no call: the server refuses the insert, which aborts the transaction.
+      await assert.rejects(tx.messages.append(chat.id, { role: 'tool', toolCallId: 'no_such_call', content: 'orphan' }), ValidationError);
       await assert.rejects(tx.tasks.list(), TransactionAbortedError);
-    }).catch((error: unknown) => assert.ok(error instanceof TransactionAbortedError));
+    }).catch((error: unknown) => assert.ok(error instanceof TransactionAbortedError, String(error)));
   });
 
   test('a connection killed mid-transaction is discarded, and the store recovers', async () => {
@@ -177,7 +176,7 @@ describe('withUser', () => {
   test('createStore checks its options; a closed store refuses work', async () => {
     assert.throws(() => createStore({} as never), UsageError);
     assert.throws(() => createStore({ connectionString: db.url, pool: db.admin }), UsageError);
-    assert.throws(() => createStore({ connectionString: db.url, appRole: 'x; drop table' }), UsageError);
+    assert.throws(() => createStore({ connectionString: db.url, appRole: 'x; drop table' }), ValidationError);
     const closing = createStore({ connectionString: db.url });
     await closing.close();
     await assert.rejects(closing.withUser(userA, async () => 1), UsageError);
