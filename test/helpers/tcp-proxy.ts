@@ -20,7 +20,8 @@ export interface TcpProxy {
   /**
    * The next time a client sends COMMIT, its connection is cut (both sockets
    * destroyed): 'before' the server receives it, or 'after' it was forwarded
-   * (the server commits, the client never hears). Resolves when it happened.
+   * (the server commits: its answer is swallowed and the connection cut, so
+   * the client never hears). Resolves when it happened.
    */
   cutAtNextCommit(when: 'before' | 'after'): Promise<void>;
   /** Connections accepted so far. */
@@ -61,24 +62,31 @@ export async function startTcpProxy(target: { host: string; port: number } | nul
     });
     upstream.on('error', () => undefined);
     client.on('close', () => upstream.destroy());
+    /** Set once COMMIT went through to be cut: the server's answer (sent once it committed) ends the connection instead. */
+    let cutOnAnswer: (() => void) | undefined;
+    const destroy = (done: () => void) => {
+      client.destroy();
+      upstream.destroy();
+      done();
+    };
     client.on('data', (chunk: Buffer) => {
       if (silent) return;
       if (cut && chunk.includes(COMMIT_MESSAGE)) {
         const { when, done } = cut;
         cut = undefined;
-        const destroy = () => {
-          client.destroy();
-          upstream.destroy();
-          done();
-        };
-        if (when === 'after') upstream.write(chunk, destroy);
-        else destroy();
+        if (when === 'after') {
+          cutOnAnswer = () => destroy(done);
+          upstream.write(chunk);
+        } else {
+          destroy(done);
+        }
         return;
       }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (!silent) client.write(chunk);
+      if (cutOnAnswer) cutOnAnswer();
+      else if (!silent) client.write(chunk);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

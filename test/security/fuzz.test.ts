@@ -1539,12 +1539,13 @@ describe('fuzzing every write of the public API', () => {
     );
     const valid = (o: unknown): boolean => {
       if (o === undefined) return true;
-      if (typeof o !== 'object' || o === null || Array.isArray(o) || Object.getPrototypeOf(o) !== Object.prototype) return false;
+      const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v));
+      if (!plain(o)) return false;
       const keys = Object.keys(o);
       if (keys.some((k) => k !== 'retry')) return false;
       const retry = (o as { retry?: unknown }).retry;
       if (retry === undefined || retry === false) return true;
-      if (typeof retry !== 'object' || retry === null || Array.isArray(retry) || Object.getPrototypeOf(retry) !== Object.prototype) return false;
+      if (!plain(retry)) return false;
       if (Object.keys(retry).some((k) => k !== 'serialization')) return false;
       const n = (retry as { serialization?: unknown }).serialization;
       return n === undefined || (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 100);
