@@ -10,9 +10,11 @@
  * drops, something that is not PostgreSQL) fails the run after the connect
  * timeout with a DatabaseUnavailableError saying so, and TCP keepalives are on
  * so that a peer that vanishes mid-run is eventually noticed by the system.
+ * Wrong credentials or a missing database are a DatabaseError that is not
+ * retryable.
  */
 import pg from 'pg';
-import { DatabaseUnavailableError, UsageError } from '../errors.js';
+import { DatabaseError, DatabaseUnavailableError, UsageError } from '../errors.js';
 import { migrateUp, type MigrateOptions, type MigrationResult } from './up.js';
 import { readMigrationStatus, type MigrationStatus } from './status.js';
 
@@ -51,7 +53,8 @@ export async function migrationStatus(options: MigrationTarget & { lockWaitMs?: 
 
 /**
  * One connection for a migration run, ready for queries within
- * `connectTimeoutMs`, or a DatabaseUnavailableError that says what happened.
+ * `connectTimeoutMs`, or a DatabaseUnavailableError (a DatabaseError, not
+ * retryable, for credentials or a database name) that says what happened.
  * The caller ends it.
  */
 export async function connectForMigrations(connectionString: string, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<pg.Client> {
@@ -79,6 +82,11 @@ export async function connectForMigrations(connectionString: string, connectTime
           'server (not a stuck proxy) listens there',
         { cause: error },
       );
+    }
+    // Wrong credentials (class 28) or no such database (3D000): no retry can fix them.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && (code.startsWith('28') || code === '3D000')) {
+      throw new DatabaseError(`could not connect to the database: ${message}`, { cause: error, retryable: false });
     }
     throw new DatabaseUnavailableError(`could not connect to the database: ${message}`, { cause: error });
   }

@@ -16,8 +16,8 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { onCleanup } from '../helpers/db.js';
-import { DatabaseUnavailableError } from '../../src/errors.js';
+import { onCleanup, urlFor } from '../helpers/db.js';
+import { DatabaseError, DatabaseUnavailableError } from '../../src/errors.js';
 import { migrate, migrationStatus } from '../../src/index.js';
 import { packageRoot } from '../../src/paths.js';
 import { CommandLineError, migrateSettings } from '../../src/cli/migrate-command.js';
@@ -100,6 +100,17 @@ describe('migrate against a server that accepts connections and never answers', 
     assert.match(result.stderr, /^migrate failed: could not connect to the database within the connect timeout of 1000 ms/m);
     assert.ok(result.waitedMs < TIMEOUT_MS + SLACK_MS, `exited ${result.waitedMs.toFixed(0)} ms after connecting began`);
     assert.equal(hole.accepted(), 1);
+  });
+
+  test('a database that does not exist is a DatabaseError that no retry can fix, not an unavailable server', async () => {
+    await assert.rejects(migrationStatus({ connectionString: urlFor('tcdb_no_such_database'), connectionTimeoutMillis: 10_000 }), (error: unknown) => {
+      assert.ok(error instanceof DatabaseError, String(error));
+      assert.ok(!(error instanceof DatabaseUnavailableError));
+      assert.equal(error.retryable, false);
+      assert.equal(error.sqlState, '3D000');
+      assert.match(error.message, /^could not connect to the database: database "tcdb_no_such_database" does not exist/);
+      return true;
+    });
   });
 
   test('the settings of a run: flags over environment variables over defaults; bad values are refused before connecting', () => {
