@@ -231,7 +231,7 @@ describe('create index concurrently, in a file of its own', () => {
 
   test('runs outside a transaction and is reverted by its no-transaction down', async () => {
     const { migrator } = await setUp();
-    const { dir, fileName } = migrationsWith('index_task_titles', up('create index concurrently tasks_title_idx on todo_chat.tasks (user_id, title);'), down);
+    const { dir, fileName } = migrationsWith('index_task_titles', up('create index concurrently if not exists tasks_title_idx on todo_chat.tasks (user_id, title);'), down);
     assert.deepEqual((await migrateUp(migrator, { dir })).map((r) => r.fileName), [fileName]);
     assert.deepEqual(await indexState(migrator), { valid: true });
     assert.deepEqual((await migrateDown(migrator, 1, { dir })).map((r) => r.fileName), [fileName]);
@@ -240,7 +240,7 @@ describe('create index concurrently, in a file of its own', () => {
 
   test('behind a long transaction it never blocks writes to its table; it gives up, and names the invalid index it could not drop and how to drop it', async () => {
     const { db, migrator, taskIds } = await setUp();
-    const { dir, fileName } = migrationsWith('index_task_titles', up('create index concurrently tasks_title_idx on todo_chat.tasks (user_id, title);'), down);
+    const { dir, fileName } = migrationsWith('index_task_titles', up('create index concurrently if not exists tasks_title_idx on todo_chat.tasks (user_id, title);'), down);
     const holder = await longTransaction(db, 'nightly-report', taskIds[0]!);
     const load = traffic(db, taskIds);
     const started = performance.now();
@@ -282,7 +282,7 @@ describe('create index concurrently, in a file of its own', () => {
   test('a build that fails drops the invalid index it left, and the file stays pending', async () => {
     const { migrator } = await setUp();
     // Three tasks of one user, all titled 'a task': a unique index on (user_id, title) cannot be built.
-    const { dir, fileName } = migrationsWith('index_task_titles', up('create unique index concurrently tasks_title_idx on todo_chat.tasks (user_id, title);'), down);
+    const { dir, fileName } = migrationsWith('index_task_titles', up('create unique index concurrently if not exists tasks_title_idx on todo_chat.tasks (user_id, title);'), down);
     await assert.rejects(migrateUp(migrator, { dir }), (error: unknown) => {
       assert.ok(error instanceof MigrationError);
       assert.equal(error.file, fileName);
