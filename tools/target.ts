@@ -3,9 +3,8 @@
  * local development database on the embedded PostgreSQL (refused when
  * NODE_ENV=production, where a missing DATABASE_URL is a mistake).
  */
-import pg from 'pg';
-import { migrateUp } from '../src/migrate/index.js';
-import { migrateOptionsFromEnv, targetFrom } from '../src/cli/migrate-command.js';
+import { connectForMigrations, migrateUp } from '../src/migrate/index.js';
+import { connectTimeoutFromEnv, migrateOptionsFromEnv, targetFrom } from '../src/cli/migrate-command.js';
 import { redactUrl } from '../src/cli/redact-url.js';
 import { DEV_DATABASE, ensureDatabase, startDevServer } from './embedded-postgres.js';
 
@@ -49,9 +48,8 @@ export async function withMigratedTarget<T>(fn: (url: string) => Promise<T>, log
   const target = await resolveTarget();
   log(`database: ${target.description}`);
   try {
-    const client = new pg.Client({ connectionString: target.url });
-    client.on('error', () => undefined);
-    await client.connect();
+    // Bounded like `migrate`: a server that never answers fails after the connect timeout.
+    const client = await connectForMigrations(target.url, connectTimeoutFromEnv());
     try {
       const applied = await migrateUp(client, { log, ...migrateOptionsFromEnv() });
       log(applied.length === 0 ? 'migrations: up to date' : `migrations: applied ${applied.length}`);

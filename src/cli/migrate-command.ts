@@ -2,11 +2,14 @@
  * The `migrate` command, shared by the shipped `todo-chat-db migrate` and this
  * repository's `npm run migrate`: it prints the database it targets first
  * (password hidden), then what it did. Any failure is an exit status of 1
- * with a message naming the migration file.
+ * with a message naming the migration file, or saying why the database could
+ * not be reached within the connect timeout.
  */
-import pg from 'pg';
 import { TodoChatDbError } from '../errors.js';
-import { migrateDown, migrateUp, readMigrationStatus, type MigrateOptions } from '../migrate/index.js';
+import { connectForMigrations, migrateDown, migrateUp, readMigrationStatus, type MigrateOptions } from '../migrate/index.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../migrate/connect.js';
+import { DEFAULT_LOCK_RETRIES } from '../migrate/lock-retry.js';
+import { DEFAULT_LOCK_TIMEOUT } from '../migrate/session-settings.js';
 import { redactUrl } from './redact-url.js';
 
 export const MIGRATE_ACTIONS = `  up            apply pending migrations (the default)
@@ -14,6 +17,30 @@ export const MIGRATE_ACTIONS = `  up            apply pending migrations (the de
                 one that would drop data it cannot carry back refuses, saying what, unless
                 --allow-data-loss is given
   status        list applied and pending migrations`;
+
+/** The options every migrate command takes, for usage texts. */
+export const MIGRATE_FLAGS = `  --lock-timeout <interval>  how long a migration statement waits for a lock, and so the longest it
+                             stalls queries on its table at a time (default: TCDB_MIGRATION_LOCK_TIMEOUT,
+                             else ${DEFAULT_LOCK_TIMEOUT})
+  --lock-retries <n>         how many times a file that gave up waiting for a lock is rolled back and tried
+                             again (default: TCDB_MIGRATION_LOCK_RETRIES, else ${DEFAULT_LOCK_RETRIES})
+  --connect-timeout <time>   how long to wait for the server to accept the connection and answer, e.g. 10s or
+                             500ms (default: TCDB_MIGRATION_CONNECT_TIMEOUT, else ${DEFAULT_CONNECT_TIMEOUT_MS / 1000}s)
+  --allow-data-loss          (down) let down files drop rows they cannot carry back`;
+
+/** The same options for node:util's parseArgs. */
+export const MIGRATE_PARSE_OPTIONS = {
+  'lock-timeout': { type: 'string' },
+  'lock-retries': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'allow-data-loss': { type: 'boolean' },
+} as const;
+
+export interface MigrateFlags {
+  'lock-timeout'?: string | undefined;
+  'lock-retries'?: string | undefined;
+  'connect-timeout'?: string | undefined;
+}
 
 /** A mistake on the command line: its message is printed as is, without the "failed:" prefix. */
 export class CommandLineError extends Error {}
@@ -44,10 +71,56 @@ export function parseMigrateCommand(args: string[], usage: string): MigrateComma
   return { action, count, allowDataLoss };
 }
 
-/** What a migrate command takes from its environment: TCDB_MIGRATION_LOCK_TIMEOUT. */
-export function migrateOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<MigrateOptions, 'lockTimeout'> {
+/** What a run of a migrate command is given: its lock settings and its connect timeout. */
+export interface MigrateSettings extends Pick<MigrateOptions, 'lockTimeout' | 'lockRetries' | 'lockWaitMs'> {
+  /** How long to wait for the connection, in ms. */
+  connectTimeoutMs?: number | undefined;
+}
+
+/** What a migration run takes from its environment: TCDB_MIGRATION_LOCK_TIMEOUT and TCDB_MIGRATION_LOCK_RETRIES. */
+export function migrateOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<MigrateOptions, 'lockTimeout' | 'lockRetries'> {
   const lockTimeout = env.TCDB_MIGRATION_LOCK_TIMEOUT?.trim();
-  return lockTimeout ? { lockTimeout } : {};
+  const lockRetries = env.TCDB_MIGRATION_LOCK_RETRIES?.trim();
+  return {
+    ...(lockTimeout ? { lockTimeout } : {}),
+    ...(lockRetries ? { lockRetries: parseRetries(lockRetries, 'TCDB_MIGRATION_LOCK_RETRIES') } : {}),
+  };
+}
+
+/** The connect timeout in TCDB_MIGRATION_CONNECT_TIMEOUT, in ms, if set. */
+export function connectTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env.TCDB_MIGRATION_CONNECT_TIMEOUT?.trim();
+  return value ? parseDuration(value, 'TCDB_MIGRATION_CONNECT_TIMEOUT') : undefined;
+}
+
+/** The settings of a run: each flag given, else its environment variable, else the runner's default. */
+export function migrateSettings(flags: MigrateFlags, env: NodeJS.ProcessEnv = process.env): MigrateSettings {
+  const settings: MigrateSettings = { ...migrateOptionsFromEnv(env) };
+  const connectTimeoutMs = connectTimeoutFromEnv(env);
+  if (connectTimeoutMs !== undefined) settings.connectTimeoutMs = connectTimeoutMs;
+  const lockTimeout = flags['lock-timeout']?.trim();
+  if (lockTimeout) settings.lockTimeout = lockTimeout;
+  const lockRetries = flags['lock-retries']?.trim();
+  if (lockRetries) settings.lockRetries = parseRetries(lockRetries, '--lock-retries');
+  const connect = flags['connect-timeout']?.trim();
+  if (connect) settings.connectTimeoutMs = parseDuration(connect, '--connect-timeout');
+  return settings;
+}
+
+function parseRetries(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new CommandLineError(`${what} must be a whole number of retries (0 or more), got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|min)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000 };
+
+/** A positive duration: `500ms`, `10s`, `1min`, or a bare number of milliseconds (as PostgreSQL reads its timeouts). */
+export function parseDuration(text: string, what: string): number {
+  const match = DURATION.exec(text);
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms']! : NaN;
+  if (!(ms > 0)) throw new CommandLineError(`${what} must be a positive duration such as 10s or 500ms, got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 export interface MigrateTarget {
@@ -63,15 +136,13 @@ export function targetFrom(url: string, source: string): MigrateTarget {
 export async function runMigrateCommand(
   command: MigrateCommand,
   target: MigrateTarget,
-  options: Pick<MigrateOptions, 'lockTimeout' | 'lockWaitMs'> = {},
+  settings: MigrateSettings = {},
   print: (line: string) => void = console.log,
 ): Promise<void> {
   print(`database: ${target.description}`);
-  const client = new pg.Client({ connectionString: target.url, connectionTimeoutMillis: 10_000 });
-  // A connection that breaks mid-run emits 'error'; unheard, Node would crash instead of reporting it.
-  client.on('error', () => undefined);
+  const { connectTimeoutMs, ...options } = settings;
+  const client = await connectForMigrations(target.url, connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   try {
-    await client.connect();
     if (command.action === 'up') {
       const applied = await migrateUp(client, { ...options, log: print });
       print(applied.length === 0 ? 'nothing to apply: the database is up to date' : `applied ${applied.length} migration(s)`);

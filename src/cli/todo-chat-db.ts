@@ -8,17 +8,19 @@ import { parseArgs } from 'node:util';
 import {
   CommandLineError,
   MIGRATE_ACTIONS,
+  MIGRATE_FLAGS,
+  MIGRATE_PARSE_OPTIONS,
   exitWhenDone,
-  migrateOptionsFromEnv,
+  migrateSettings,
   parseMigrateCommand,
   runMigrateCommand,
   targetFrom,
 } from './migrate-command.js';
 
-const USAGE = `usage: todo-chat-db migrate [up | down [n] [--allow-data-loss] | status] [--database-url <url>] [--lock-timeout <interval>]
+const USAGE = `usage: todo-chat-db migrate [up | down [n] [--allow-data-loss] | status] [--database-url <url>] [options]
 ${MIGRATE_ACTIONS}
   --database-url <url>       the database (default: DATABASE_URL); a direct connection, not a transaction-mode pooler
-  --lock-timeout <interval>  how long a migration statement waits for a lock (default: TCDB_MIGRATION_LOCK_TIMEOUT, else 10s)`;
+${MIGRATE_FLAGS}`;
 
 async function main(argv: string[]): Promise<void> {
   let parsed;
@@ -27,9 +29,8 @@ async function main(argv: string[]): Promise<void> {
       args: argv,
       allowPositionals: true,
       options: {
+        ...MIGRATE_PARSE_OPTIONS,
         'database-url': { type: 'string' },
-        'lock-timeout': { type: 'string' },
-        'allow-data-loss': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -52,11 +53,8 @@ async function main(argv: string[]): Promise<void> {
         '(a direct connection string, e.g. postgres://user:password@host:5432/dbname)',
     );
   }
-  const lockTimeout = parsed.values['lock-timeout']?.trim();
-  await runMigrateCommand(command, targetFrom(url, fromFlag ? '--database-url' : 'DATABASE_URL'), {
-    ...migrateOptionsFromEnv(),
-    ...(lockTimeout ? { lockTimeout } : {}),
-  });
+  const settings = migrateSettings(parsed.values);
+  await runMigrateCommand(command, targetFrom(url, fromFlag ? '--database-url' : 'DATABASE_URL'), settings);
 }
 
 exitWhenDone(main(process.argv.slice(2)), 'migrate failed');

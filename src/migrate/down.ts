@@ -6,12 +6,18 @@
  * the run applied, and a reverted one is applied again by the next up. A down
  * file that cannot run in a transaction (e.g. `drop index concurrently`) opts
  * out with a line of its own reading `-- todo-chat-db: no-transaction`; our
- * marker, not the library's, since these files are ours. A run that holds
- * such a file reverts file by file, each in a transaction where it can.
+ * marker, not the library's, since these files are ours. Such a file runs
+ * alone, and the files before and after it in the run each form a
+ * transaction of their own: the run is then all-or-nothing between those
+ * files only.
  *
  * A down file that would drop data it cannot carry back refuses, naming what
  * would be lost, unless the session setting todo_chat.allow_data_loss is 'on':
  * `allowDataLoss` sets it for the reverting transactions alone.
+ *
+ * Like up, every statement waits at most the lock timeout for a lock, and a
+ * transaction (or a file outside one) that gives up waiting is rolled back and
+ * tried again (src/migrate/lock-retry.ts).
  */
 import fs from 'node:fs';
 import type pg from 'pg';
@@ -21,6 +27,7 @@ import { BOOKKEEPING_SCHEMA, forgetApplied, readApplied } from './bookkeeping.js
 import { assertAppliedMatchFiles } from './check.js';
 import { listMigrationFiles, type MigrationFile } from './files.js';
 import { withMigrationLock } from './lock.js';
+import { lockRetryPolicy, retryOnLockTimeout } from './lock-retry.js';
 import { DEFAULT_LOCK_TIMEOUT, withSessionSettings } from './session-settings.js';
 import type { MigrateOptions } from './up.js';
 import type { MigrationResult } from './apply.js';
@@ -37,11 +44,13 @@ export async function migrateDown(client: pg.ClientBase, count = 1, options: Mig
   if (!Number.isInteger(count) || count < 1) throw new MigrationError(`down needs a positive whole number of migrations, got ${count}`);
   const dir = options.dir ?? migrationsDir;
   const log = options.log ?? (() => undefined);
+  const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
+  const policy = lockRetryPolicy({ ...options, lockTimeout, log });
   const files = await listMigrationFiles(dir);
   return withMigrationLock(
     client,
     () =>
-      withSessionSettings(client, { lockTimeout: options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT, searchPath: BOOKKEEPING_SCHEMA }, async () => {
+      withSessionSettings(client, { lockTimeout, searchPath: BOOKKEEPING_SCHEMA }, async () => {
         const applied = await readApplied(client);
         assertAppliedMatchFiles(applied, files, dir);
         const reverts = applied
@@ -52,10 +61,15 @@ export async function migrateDown(client: pg.ClientBase, count = 1, options: Mig
             return { file, sql: fs.readFileSync(file.downPath, 'utf8') };
           });
         const allowDataLoss = options.allowDataLoss === true;
-        const results = reverts.every(({ sql }) => !NO_TRANSACTION_LINE.test(sql))
-          ? await revertTogether(client, reverts, allowDataLoss)
-          : await revertOneByOne(client, reverts, allowDataLoss);
-        for (const { fileName, durationMs } of results) log(`reverted ${fileName} with down/${fileName} (${durationMs.toFixed(1)} ms)`);
+        const results: MigrationResult[] = [];
+        for (const group of groups(reverts)) {
+          const label = group.length === 1 ? `down migration down/${group[0]!.file.fileName}` : `the down migrations ${group.map((r) => `down/${r.file.fileName}`).join(', ')}`;
+          const done = await retryOnLockTimeout(client, policy, { label, file: `down/${group[0]!.file.fileName}` }, () =>
+            isTransactional(group[0]!) ? revertTogether(client, group, allowDataLoss, results.length) : revertAlone(client, group[0]!, allowDataLoss, results.length),
+          );
+          for (const { fileName, durationMs } of done) log(`reverted ${fileName} with down/${fileName} (${durationMs.toFixed(1)} ms)`);
+          results.push(...done);
+        }
         return results;
       }),
     { waitMs: options.lockWaitMs },
@@ -67,13 +81,39 @@ interface Revert {
   sql: string;
 }
 
+function isTransactional(revert: Revert): boolean {
+  return !NO_TRANSACTION_LINE.test(revert.sql);
+}
+
+/** The reverts of a run in the transactions they run in: consecutive transactional files together, each other file alone. */
+function groups(reverts: Revert[]): Revert[][] {
+  const out: Revert[][] = [];
+  for (const revert of reverts) {
+    const last = out[out.length - 1];
+    if (isTransactional(revert) && last && isTransactional(last[0]!)) last.push(revert);
+    else out.push([revert]);
+  }
+  return out;
+}
+
 /** Lets this transaction's (or, outside one, this session's) down files drop what they cannot carry back. */
 async function allowLoss(client: pg.ClientBase, local: boolean): Promise<void> {
   await client.query("select pg_catalog.set_config('todo_chat.allow_data_loss', 'on', $1)", [local]);
 }
 
-/** Every revert of the run in one transaction: all of them, or none. */
-async function revertTogether(client: pg.ClientBase, reverts: Revert[], allowDataLoss: boolean): Promise<MigrationResult[]> {
+/** The database's message, with its hint when it gave one (a refusing down file says there what to do). */
+function reasonOf(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const hint = (error as { hint?: unknown } | null)?.hint;
+  return typeof hint === 'string' && hint ? `${message} (${hint})` : message;
+}
+
+function alreadyReverted(done: number): string {
+  return done > 0 ? `; the ${done} revert(s) before it in this run stay done (a file outside a transaction ran between them)` : '';
+}
+
+/** Reverts in one transaction: all of them, or none. */
+async function revertTogether(client: pg.ClientBase, reverts: Revert[], allowDataLoss: boolean, done: number): Promise<MigrationResult[]> {
   const results: MigrationResult[] = [];
   let current: Revert | undefined;
   try {
@@ -89,43 +129,31 @@ async function revertTogether(client: pg.ClientBase, reverts: Revert[], allowDat
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
-    const others = reverts.length > 1 ? `; the ${reverts.length - 1} other revert(s) of this run were rolled back with it` : '';
+    const others = reverts.length > 1 ? `; the ${reverts.length - 1} other revert(s) of its transaction were rolled back with it` : '';
     const fileName = current?.file.fileName ?? reverts[0]!.file.fileName;
-    throw new MigrationError(`down migration down/${fileName} failed and was rolled back${others}: ${(error as Error).message}`, {
-      cause: error,
-      file: `down/${fileName}`,
-    });
+    throw new MigrationError(
+      `down migration down/${fileName} failed and was rolled back${others}${alreadyReverted(done)}: ${reasonOf(error)}`,
+      { cause: error, file: `down/${fileName}` },
+    );
   }
   return results;
 }
 
-/** A run holding a file that cannot run in a transaction: each file on its own. */
-async function revertOneByOne(client: pg.ClientBase, reverts: Revert[], allowDataLoss: boolean): Promise<MigrationResult[]> {
-  const results: MigrationResult[] = [];
-  for (const revert of reverts) {
-    results.push({ fileName: revert.file.fileName, durationMs: await revertOne(client, revert, allowDataLoss) });
-  }
-  return results;
-}
-
-async function revertOne(client: pg.ClientBase, { file, sql }: Revert, allowDataLoss: boolean): Promise<number> {
-  const inTransaction = !NO_TRANSACTION_LINE.test(sql);
+/** A down file that cannot run in a transaction: on its own, its bookkeeping row deleted once it succeeded. */
+async function revertAlone(client: pg.ClientBase, { file, sql }: Revert, allowDataLoss: boolean, done: number): Promise<MigrationResult[]> {
   const started = performance.now();
   try {
-    if (inTransaction) await client.query('begin');
-    // Transaction-local inside a transaction; a non-transactional file gets it for this session, reset below.
-    if (allowDataLoss) await allowLoss(client, inTransaction);
+    // For this session, reset below: there is no transaction to hold it.
+    if (allowDataLoss) await allowLoss(client, false);
     await client.query(sql);
     await forgetApplied(client, file.id);
-    if (inTransaction) await client.query('commit');
   } catch (error) {
-    if (inTransaction) await client.query('rollback').catch(() => undefined);
-    throw new MigrationError(`down migration down/${file.fileName} failed and was rolled back: ${(error as Error).message}`, {
-      cause: error,
-      file: `down/${file.fileName}`,
-    });
+    throw new MigrationError(
+      `down migration down/${file.fileName} (run outside a transaction) failed${alreadyReverted(done)}: ${reasonOf(error)}`,
+      { cause: error, file: `down/${file.fileName}` },
+    );
   } finally {
-    if (!inTransaction && allowDataLoss) await client.query("select pg_catalog.set_config('todo_chat.allow_data_loss', '', false)").catch(() => undefined);
+    if (allowDataLoss) await client.query("select pg_catalog.set_config('todo_chat.allow_data_loss', '', false)").catch(() => undefined);
   }
-  return performance.now() - started;
+  return [{ fileName: file.fileName, durationMs: performance.now() - started }];
 }

@@ -3,5 +3,5 @@ export { listMigrationFiles, scanMigrationFiles, type MigrationFile } from './fi
 export { migrateUp, type MigrateOptions, type MigrationLog, type MigrationResult } from './up.js';
 export { migrateDown, type MigrateDownOptions } from './down.js';
 export { readMigrationStatus, pendingMigrations, type MigrationStatus } from './status.js';
-export { migrate, migrationStatus, type MigrateApiOptions, type MigrationTarget } from './connect.js';
+export { connectForMigrations, migrate, migrationStatus, type MigrateApiOptions, type MigrationTarget } from './connect.js';
 export type { AppliedMigration } from './bookkeeping.js';

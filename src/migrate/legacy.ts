@@ -29,7 +29,8 @@ import {
 import { assertAppliedMatchFiles } from './check.js';
 import { listMigrationFiles, loadBookkeepingRows } from './files.js';
 import { withSessionSettings } from './session-settings.js';
-import { applyPending, type MigrationLog } from './apply.js';
+import { applyPending } from './apply.js';
+import type { LockRetryPolicy } from './lock-retry.js';
 
 export const LEGACY_DIR = path.join(migrationsDir, 'legacy');
 const ADOPT_FILE = path.join(LEGACY_DIR, 'adopt', 'adopt_legacy_install.sql');
@@ -55,8 +56,8 @@ export async function findLegacyInstall(client: pg.ClientBase): Promise<AppliedM
 export interface AdoptOptions {
   /** The current chain, whose first files the adopted install is recorded as having applied. */
   dir: string;
-  log: MigrationLog;
-  lockTimeout: string;
+  /** The run's lock timeout, retries and log. */
+  policy: LockRetryPolicy;
 }
 
 /** Adopts a legacy install, if the database holds one; called under the migration lock. */
@@ -72,14 +73,15 @@ export async function adoptLegacyInstall(client: pg.ClientBase, options: AdoptOp
         'restore it, or drop public.migrations if this database no longer holds a todo-chat-db install',
     );
   }
-  options.log(`found an install of todo-chat-db under its former names (schema app, public.migrations): adopting it`);
-  await withSessionSettings(client, { lockTimeout: options.lockTimeout, searchPath: LEGACY_BOOKKEEPING_SCHEMA }, () =>
-    applyPending(client, legacyFiles, legacyApplied, (line) => options.log(`legacy ${line}`)),
+  const { policy } = options;
+  policy.log(`found an install of todo-chat-db under its former names (schema app, public.migrations): adopting it`);
+  await withSessionSettings(client, { lockTimeout: policy.lockTimeout, searchPath: LEGACY_BOOKKEEPING_SCHEMA }, () =>
+    applyPending(client, legacyFiles, legacyApplied, { ...policy, log: (line) => policy.log(`legacy ${line}`) }),
   );
   const adopted = (await loadBookkeepingRows(options.dir)).filter((row) => row.id <= legacyFiles.length);
   const sql = fs.readFileSync(ADOPT_FILE, 'utf8');
   const started = performance.now();
-  await withSessionSettings(client, { lockTimeout: options.lockTimeout, searchPath: LEGACY_BOOKKEEPING_SCHEMA }, async () => {
+  await withSessionSettings(client, { lockTimeout: policy.lockTimeout, searchPath: LEGACY_BOOKKEEPING_SCHEMA }, async () => {
     try {
       await client.query('begin');
       await client.query(sql);
@@ -96,7 +98,7 @@ export async function adoptLegacyInstall(client: pg.ClientBase, options: AdoptOp
     }
   });
   const last = adopted[adopted.length - 1];
-  options.log(
+  policy.log(
     `adopted: schema app is now todo_chat, bookkeeping in todo_chat_migrations.migrations, ` +
       `${last?.fileName ?? 'nothing'} and before recorded as applied (${(performance.now() - started).toFixed(1)} ms)`,
   );

@@ -3,7 +3,8 @@
  * database holds one (src/migrate/legacy.ts), make sure our bookkeeping table
  * exists, refuse an applied migration whose file is missing or changed (which
  * the library does not notice or does not name), then apply what is pending
- * (src/migrate/apply.ts).
+ * (src/migrate/apply.ts), each file tried again while it gives up waiting for
+ * a lock (src/migrate/lock-retry.ts).
  */
 import type pg from 'pg';
 import { migrationsDir } from '../paths.js';
@@ -14,6 +15,7 @@ import { adoptLegacyInstall } from './legacy.js';
 import { withMigrationLock } from './lock.js';
 import { DEFAULT_LOCK_TIMEOUT, withSessionSettings } from './session-settings.js';
 import { applyPending, type MigrationLog, type MigrationResult } from './apply.js';
+import { lockRetryPolicy } from './lock-retry.js';
 
 export type { MigrationLog, MigrationResult } from './apply.js';
 
@@ -22,8 +24,16 @@ export interface MigrateOptions {
   dir?: string | undefined;
   /** Receives one line per file applied or reverted. */
   log?: MigrationLog | undefined;
-  /** lock_timeout for the statements of the migration files (PostgreSQL interval text); default '10s'. */
+  /**
+   * lock_timeout for the statements of the migration files (PostgreSQL interval
+   * text): the longest a migration waits for a lock, and so the longest it makes
+   * queries queued behind it wait, at a time; default '1s'.
+   */
   lockTimeout?: string | undefined;
+  /** How many times a file that gave up waiting for a lock is tried again (rolled back each time); default 10. */
+  lockRetries?: number | undefined;
+  /** The pause before the first retry in ms, doubling for each next one up to 5 s, with jitter; default 500. */
+  lockRetryDelayMs?: number | undefined;
   /** How long to wait for another migration run to finish; default 5 minutes. */
   lockWaitMs?: number | undefined;
 }
@@ -33,16 +43,17 @@ export async function migrateUp(client: pg.ClientBase, options: MigrateOptions =
   const dir = options.dir ?? migrationsDir;
   const log = options.log ?? (() => undefined);
   const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT;
+  const policy = lockRetryPolicy({ ...options, lockTimeout, log });
   const files = await listMigrationFiles(dir);
   return withMigrationLock(
     client,
     async () => {
-      await adoptLegacyInstall(client, { dir, log, lockTimeout });
+      await adoptLegacyInstall(client, { dir, policy });
       await prepareBookkeeping(client);
       return withSessionSettings(client, { lockTimeout, searchPath: BOOKKEEPING_SCHEMA }, async () => {
         const applied = await readApplied(client);
         assertAppliedMatchFiles(applied, files, dir);
-        return applyPending(client, files, applied, log);
+        return applyPending(client, files, applied, policy);
       });
     },
     { waitMs: options.lockWaitMs },

@@ -220,6 +220,11 @@ describe('migrations', () => {
       assert.deepEqual((await client.query('select lock_timeout from todo_chat.seen')).rows, [{ lock_timeout: '1234ms' }]);
       assert.deepEqual((await client.query('show lock_timeout')).rows, [{ lock_timeout: '7s' }]);
       await assert.rejects(migrateUp(client, { dir, lockTimeout: 'soon' }), MigrationError);
+      // 0 turns lock_timeout off: refused, the session untouched.
+      for (const off of ['0', '0ms']) {
+        await assert.rejects(migrateUp(client, { dir, lockTimeout: off }), /invalid migration lock timeout "0(ms)?": it must be positive/);
+      }
+      assert.deepEqual((await client.query('show lock_timeout')).rows, [{ lock_timeout: '7s' }]);
     } finally {
       client.release();
     }
