@@ -33,6 +33,8 @@ export const LIMITS = {
   /** How many newest messages one pop may remove. */
   pop: { max: 500 },
   searchQuery: { min: 1, max: 500 },
+  /** A run's usage record (tx.usage): its id and model 1..255 characters; requests and tokens whole numbers up to 2^53 - 1. */
+  usage: { id: { min: 1, max: 255 }, model: { min: 1, max: 255 }, maxCount: Number.MAX_SAFE_INTEGER },
 } as const;
 
 export const CONVERSATION_STATUSES = ['active', 'archived'] as const;

@@ -1542,7 +1542,7 @@ const API_CASES: ApiCase[] = [
     run: (tx) => tx.users.export(),
     expect: (result, attacker) => {
       const doc = result as { format: string; user: { id: string }; tasks: unknown[]; conversations: unknown[]; toolCalls: unknown[] };
-      assert.equal(doc.format, 'todo-chat-db/export@2');
+      assert.equal(doc.format, 'todo-chat-db/export@3');
       assert.equal(doc.user.id, attacker);
       assert.deepEqual([doc.tasks, doc.conversations, doc.toolCalls], [[], [], []]);
       assert.ok(!JSON.stringify(doc).includes(victim.marker));

@@ -444,7 +444,7 @@ else describe(SUITE, () => {
       );
 
       const exported = await tx.users.export();
-      assert.equal(exported.format, 'todo-chat-db/export@2');
+      assert.equal(exported.format, 'todo-chat-db/export@3');
       assert.equal(exported.user.id, userId);
       assert.equal(exported.tasks.length, 2);
       assert.equal(exported.conversations.length, 1);
