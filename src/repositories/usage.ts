@@ -92,16 +92,26 @@ export function toUsageRecord(row: Row): UsageRecord {
   };
 }
 
+/**
+ * The sums arrive as numeric text, exact; each becomes the nearest number
+ * (exact up to 2^53 - 1), and the totals over models are added exactly before
+ * they do.
+ */
 function totalsOf(rows: ISumUserUsageResult[]): UsageTotals {
-  const byModel = rows.map((row) => ({
-    model: row.model,
-    runs: Number(row.runs ?? 0),
-    requests: Number(row.requests ?? 0),
-    inputTokens: Number(row.inputTokens ?? 0),
-    outputTokens: Number(row.outputTokens ?? 0),
-  }));
-  const sum = (key: keyof UsageCounts) => byModel.reduce((total, model) => total + model[key], 0);
-  return { runs: sum('runs'), requests: sum('requests'), inputTokens: sum('inputTokens'), outputTokens: sum('outputTokens'), byModel };
+  const exact = (value: string | null) => BigInt(value ?? 0);
+  const totals = { runs: 0n, requests: 0n, inputTokens: 0n, outputTokens: 0n };
+  const byModel = rows.map((row) => {
+    const counts = { runs: exact(row.runs), requests: exact(row.requests), inputTokens: exact(row.inputTokens), outputTokens: exact(row.outputTokens) };
+    for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += counts[key];
+    return {
+      model: row.model,
+      runs: Number(counts.runs),
+      requests: Number(counts.requests),
+      inputTokens: Number(counts.inputTokens),
+      outputTokens: Number(counts.outputTokens),
+    };
+  });
+  return { runs: Number(totals.runs), requests: Number(totals.requests), inputTokens: Number(totals.inputTokens), outputTokens: Number(totals.outputTokens), byModel };
 }
 
 export function usageRepository(db: QueryRunner) {
