@@ -3,8 +3,9 @@
  * against its conversation and turn, summed per conversation and per user,
  * per model, over a time window; recording a run again is a retry, not a
  * second run; records outlive their conversation but not their user; they
- * are in the user's export; and the down file of 0012 refuses to drop them
- * unless told.
+ * are in the user's export; the down file of 0012 refuses to drop them
+ * unless told; and the sums and the export read their indexes under
+ * row-level security, for a heavy user among 2,000.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -12,6 +13,9 @@ import { describe, test } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase, onCleanup } from '../helpers/db.js';
 import { snapshotRows } from '../helpers/snapshots.js';
+import { asUser } from '../helpers/transaction.js';
+import { assertOrderedIndexScan, describePlan, explainQuery, planNodes, type PlanNode } from '../helpers/plans.js';
+import * as uq from '../../src/queries/usage.queries.js';
 import { ConflictError, MigrationError, NotFoundError, ValidationError, type QueryEvent, type UsageRecord } from '../../src/index.js';
 import { migrateDown, migrateUp } from '../../src/migrate/index.js';
 
@@ -197,5 +201,61 @@ describe('migration 0012', () => {
     assert.deepEqual((await client.query("select to_regclass('todo_chat.turn_usage') as t")).rows, [{ t: null }]);
     await migrateUp(client);
     assert.deepEqual((await client.query('select count(*)::int as n from todo_chat.turn_usage')).rows, [{ n: 0 }]);
+  });
+});
+
+/**
+ * A sum reads every run of its window, whatever the plan: what matters is that it reads them
+ * through the user's range of one of `indexes` (an index or bitmap scan), never by scanning the table
+ * with everybody's runs. Sorting the groups (one per model) is fine.
+ */
+function assertReadsThrough(plan: PlanNode, name: string, indexes: string[]): void {
+  const reads = planNodes(plan).filter((node) => node['Relation Name'] === 'turn_usage');
+  const text = `${name}:\n${describePlan(plan)}`;
+  assert.ok(reads.length > 0, text);
+  for (const node of reads) {
+    assert.match(node['Node Type'], /^(Index (Only )?Scan|Bitmap Heap Scan)$/, text);
+    const used = node['Node Type'] === 'Bitmap Heap Scan' ? planNodes(node).find((child) => child['Node Type'] === 'Bitmap Index Scan')?.['Index Name'] : node['Index Name'];
+    assert.ok(indexes.includes(String(used)), text);
+  }
+}
+
+describe('the usage queries under row-level security, with the statistics of 2,000 users and a heavy one', () => {
+  test('a user\'s sums read their range of turn_usage_user_time_idx, a conversation\'s of turn_usage_conversation_idx, the export pages in index order', async () => {
+    const plans = await createTestDatabase();
+    const [heavy, ...ordinary] = await plans.createUsers(2001);
+    await plans.admin.query(
+      `with c as (insert into todo_chat.conversations (user_id) select u from unnest($1::uuid[]) as u returning user_id, id)
+       insert into todo_chat.turn_usage (user_id, conversation_id, model, requests, input_tokens, output_tokens, created_at)
+       select c.user_id, c.id, 'm', 1, 10, 1, now() - g * interval '1 day' from c, generate_series(1, 5) as g`,
+      [ordinary],
+    );
+    const conversation = (await plans.admin.query<{ id: string }>('insert into todo_chat.conversations (user_id) values ($1) returning id', [heavy])).rows[0]!.id;
+    const other = (await plans.admin.query<{ id: string }>('insert into todo_chat.conversations (user_id) values ($1) returning id', [heavy])).rows[0]!.id;
+    await plans.admin.query(
+      `insert into todo_chat.turn_usage (user_id, conversation_id, model, requests, input_tokens, output_tokens, created_at)
+       select $1, case when g % 10 = 0 then $2::uuid else $3::uuid end, 'm' || (g % 4), 1, g, 1, now() - g * interval '1 minute' from generate_series(1, 20000) as g`,
+      [heavy, conversation, other],
+    );
+    await plans.admin.query('vacuum analyze todo_chat.turn_usage');
+    await asUser(plans.admin, heavy!, async (client) => {
+      const day = { since: new Date(Date.now() - 86_400_000), until: new Date() };
+      assertReadsThrough(await explainQuery(client, uq.sumUserUsage, { userId: heavy!, ...day }), 'SumUserUsage, one day of the heavy user', ['turn_usage_user_time_idx']);
+      const ordinaryMonth = { since: new Date(Date.now() - 30 * 86_400_000), until: new Date() };
+      await client.query("select set_config('todo_chat.user_id', $1, true)", [ordinary[0]]);
+      assertReadsThrough(await explainQuery(client, uq.sumUserUsage, { userId: ordinary[0]!, ...ordinaryMonth }), 'SumUserUsage, a month of an ordinary user', ['turn_usage_user_time_idx', 'turn_usage_pkey']);
+      await client.query("select set_config('todo_chat.user_id', $1, true)", [heavy]);
+      assertReadsThrough(
+        await explainQuery(client, uq.sumConversationUsage, { userId: heavy!, conversationId: conversation, since: '-infinity', until: 'infinity' }),
+        "SumConversationUsage, a tenth of the heavy user's runs",
+        ['turn_usage_conversation_idx'],
+      );
+      assertOrderedIndexScan(await explainQuery(client, uq.exportUsage, { userId: heavy!, cursorAt: '-infinity', cursorId: '', limit: 200 }), {
+        name: 'ExportUsage, the first page of the heavy user',
+        relation: 'turn_usage',
+        indexes: ['turn_usage_user_time_idx'],
+        direction: 'Forward',
+      });
+    });
   });
 });
