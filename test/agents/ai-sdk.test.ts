@@ -14,10 +14,10 @@ import { createTestDatabase } from '../helpers/db.js';
 import { snapshotRows } from '../helpers/snapshots.js';
 import { ConflictError, NotFoundError, UsageError, ValidationError, type Transaction } from '../../src/index.js';
 import { aiSdkUsage, createTodoTools, loadUIMessages, saveUIMessages, type TodoTools } from '../../src/ai-sdk/index.js';
+import { UI_MODEL_ID, chat, userMessage } from './fixtures/ui-chat.js';
 
 /** The UIMessage of a chat with the todo tools, as an application types it. */
 type TodoUIMessage = UIMessage<unknown, UIDataTypes, InferUITools<TodoTools>>;
-import { UI_MODEL_ID, chat, userMessage } from './fixtures/ui-chat.js';
 
 const db = await createTestDatabase();
 const store = db.store();
