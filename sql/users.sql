@@ -29,8 +29,8 @@ returning id;
 /*
   How much the current user's data is, read before a one-shot export so that a
   large one is refused before anything else is read: the number of tasks,
-  conversations, messages and tool calls, and the bytes of their history.
-  :userId is a planner hint (sql/README.md).
+  conversations, messages, tool calls and usage records, and the bytes of
+  their history. :userId is a planner hint (sql/README.md).
 */
 /* @name GetUserDataSize */
 select
@@ -38,4 +38,5 @@ select
   (select count(*) from todo_chat.conversations where user_id = :userId!)::integer as conversations,
   (select coalesce(sum(last_position), 0) from todo_chat.conversations where user_id = :userId!)::bigint as messages,
   (select coalesce(sum(history_bytes), 0) from todo_chat.conversations where user_id = :userId!)::bigint as "historyBytes",
-  (select count(*) from todo_chat.tool_calls where user_id = :userId!)::bigint as "toolCalls";
+  (select count(*) from todo_chat.tool_calls where user_id = :userId!)::bigint as "toolCalls",
+  (select count(*) from todo_chat.turn_usage where user_id = :userId!)::bigint as usage;

@@ -39,6 +39,8 @@ export const LIMITS = {
    * appears: beyond, it is refused before validation walks it (src/plain-data.ts).
    */
   input: { maxValues: 500_000, maxBytes: 16 * 1024 * 1024 },
+  /** A run's usage record (tx.usage): its id and model 1..255 characters; requests and tokens whole numbers up to 2^53 - 1. */
+  usage: { id: { min: 1, max: 255 }, model: { min: 1, max: 255 }, maxCount: Number.MAX_SAFE_INTEGER },
 } as const;
 
 export const CONVERSATION_STATUSES = ['active', 'archived'] as const;

@@ -27,6 +27,8 @@ export interface PlainDataBudget {
   maxValues: number;
   /** Bytes of JSON at least (each UTF-16 unit of a string counts one byte). */
   maxBytes: number;
+  /** Accept Date instances (exactly Date, as values, never containers): for inputs whose schema takes dates, such as a time window. */
+  dates?: boolean;
 }
 
 interface Frame {
@@ -86,7 +88,9 @@ export function plainDataProblem(root: unknown, budget: PlainDataBudget = LIMITS
       if (types.isProxy(container)) return problem(tailOf(isRoot, key), 'must be plain data (got a Proxy)');
       const proto: unknown = Object.getPrototypeOf(container);
       bytes += 2;
-      if (Array.isArray(container)) {
+      if (budget.dates === true && proto === Date.prototype) {
+        // A leaf, not a container: the schema checks the date itself.
+      } else if (Array.isArray(container)) {
         if (proto !== Array.prototype) return problem(tailOf(isRoot, key), 'must be a plain array');
         // JSON.stringify would call an own toJSON of an array; any other own property it leaves out.
         if (Object.hasOwn(container, 'toJSON')) return problem([...tailOf(isRoot, key), 'toJSON'], 'an array must not have a toJSON');

@@ -175,8 +175,8 @@ export const ToolCalls = z
  * zod then reads only own data properties, at a cost bounded by the input's
  * size.
  */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const problem = plainDataProblem(value, LIMITS.input);
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string, options: { dates?: boolean } = {}): z.output<S> {
+  const problem = plainDataProblem(value, options.dates === true ? { ...LIMITS.input, dates: true } : LIMITS.input);
   if (problem) {
     const where = problem.path.length > 0 ? ` at ${problem.path.join('.')}` : '';
     throw new ValidationError(`invalid ${what}${where}: ${problem.message}`, [{ path: problem.path, message: problem.message, code: 'not_plain_data' }]);

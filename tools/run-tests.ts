@@ -90,8 +90,9 @@ async function main(): Promise<number> {
     const concurrency = process.env.TCDB_TEST_CONCURRENCY ?? '2';
     const child = spawn(
       process.execPath,
-      // A hung test fails after 3 minutes instead of eating CI's time.
-      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files],
+      // A hung test fails after 6 minutes instead of eating CI's time (node 20 counts a whole file as one test: the packed-package
+      // files install and compile a consumer project, which takes minutes on a loaded 2-core machine).
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=360000', ...files],
       {
         cwd: packageRoot,
         stdio: 'inherit',

@@ -72,14 +72,14 @@ export interface IDeleteUserQuery {
   result: IDeleteUserResult;
 }
 
-const deleteUserIR: any = {"usedParamSet":{},"params":[],"statement":"delete from todo_chat.users\nwhere id = todo_chat.current_user_id()\nreturning id                                                                                                                                                                                                                                                                                     "};
+const deleteUserIR: any = {"usedParamSet":{},"params":[],"statement":"delete from todo_chat.users\nwhere id = todo_chat.current_user_id()\nreturning id                                                                                                                                                                                                                                                                                                    "};
 
 /**
  * Query generated from SQL:
  * ```
  * delete from todo_chat.users
  * where id = todo_chat.current_user_id()
- * returning id                                                                                                                                                                                                                                                                                     
+ * returning id                                                                                                                                                                                                                                                                                                    
  * ```
  */
 export const deleteUser = new PreparedQuery<IDeleteUserParams,IDeleteUserResult>(deleteUserIR);
@@ -97,6 +97,7 @@ export interface IGetUserDataSizeResult {
   messages: string | null;
   tasks: number | null;
   toolCalls: string | null;
+  usage: string | null;
 }
 
 /** 'GetUserDataSize' query type */
@@ -105,7 +106,7 @@ export interface IGetUserDataSizeQuery {
   result: IGetUserDataSizeResult;
 }
 
-const getUserDataSizeIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":63,"b":70},{"a":156,"b":163},{"a":280,"b":287},{"a":398,"b":405},{"a":496,"b":503}]}],"statement":"select\n  (select count(*) from todo_chat.tasks where user_id = :userId!)::integer as tasks,\n  (select count(*) from todo_chat.conversations where user_id = :userId!)::integer as conversations,\n  (select coalesce(sum(last_position), 0) from todo_chat.conversations where user_id = :userId!)::bigint as messages,\n  (select coalesce(sum(history_bytes), 0) from todo_chat.conversations where user_id = :userId!)::bigint as \"historyBytes\",\n  (select count(*) from todo_chat.tool_calls where user_id = :userId!)::bigint as \"toolCalls\""};
+const getUserDataSizeIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":63,"b":70},{"a":156,"b":163},{"a":280,"b":287},{"a":398,"b":405},{"a":496,"b":503},{"a":591,"b":598}]}],"statement":"select\n  (select count(*) from todo_chat.tasks where user_id = :userId!)::integer as tasks,\n  (select count(*) from todo_chat.conversations where user_id = :userId!)::integer as conversations,\n  (select coalesce(sum(last_position), 0) from todo_chat.conversations where user_id = :userId!)::bigint as messages,\n  (select coalesce(sum(history_bytes), 0) from todo_chat.conversations where user_id = :userId!)::bigint as \"historyBytes\",\n  (select count(*) from todo_chat.tool_calls where user_id = :userId!)::bigint as \"toolCalls\",\n  (select count(*) from todo_chat.turn_usage where user_id = :userId!)::bigint as usage"};
 
 /**
  * Query generated from SQL:
@@ -115,7 +116,8 @@ const getUserDataSizeIR: any = {"usedParamSet":{"userId":true},"params":[{"name"
  *   (select count(*) from todo_chat.conversations where user_id = :userId!)::integer as conversations,
  *   (select coalesce(sum(last_position), 0) from todo_chat.conversations where user_id = :userId!)::bigint as messages,
  *   (select coalesce(sum(history_bytes), 0) from todo_chat.conversations where user_id = :userId!)::bigint as "historyBytes",
- *   (select count(*) from todo_chat.tool_calls where user_id = :userId!)::bigint as "toolCalls"
+ *   (select count(*) from todo_chat.tool_calls where user_id = :userId!)::bigint as "toolCalls",
+ *   (select count(*) from todo_chat.turn_usage where user_id = :userId!)::bigint as usage
  * ```
  */
 export const getUserDataSize = new PreparedQuery<IGetUserDataSizeParams,IGetUserDataSizeResult>(getUserDataSizeIR);

@@ -10,6 +10,7 @@ import type { Task } from './tasks.js';
 import { toConversation, type Conversation } from './conversations.js';
 import { messagesRepository, type Message } from './messages.js';
 import { toolCallsRepository, type ToolCallRecord } from './tool-calls.js';
+import { exportUsagePage, type UsageRecord } from './usage.js';
 import { NIL_UUID } from './pagination.js';
 
 /** The current user's row (the generated row type of GetUser). */
@@ -17,25 +18,28 @@ export type User = IGetUserResult;
 
 /** Everything a user owns, as one JSON-serialisable document (data portability). */
 export interface UserExport {
-  format: 'todo-chat-db/export@2';
+  format: 'todo-chat-db/export@3';
   exportedAt: string;
   user: User;
   tasks: Task[];
   conversations: (Conversation & { messages: Message[] })[];
   toolCalls: ToolCallRecord[];
+  /** What each of the user's runs cost (tx.usage), oldest first. */
+  usage: UsageRecord[];
 }
 
 /**
  * One piece of an export read in batches, in this order: the user; their tasks, in
  * batches; each conversation followed by its messages, in batches; the
- * tool-call audit, in batches.
+ * tool-call audit, in batches; the usage records, in batches.
  */
 export type UserExportChunk =
   | { type: 'user'; user: User }
   | { type: 'tasks'; tasks: Task[] }
   | { type: 'conversation'; conversation: Conversation }
   | { type: 'messages'; conversationId: string; messages: Message[] }
-  | { type: 'toolCalls'; toolCalls: ToolCallRecord[] };
+  | { type: 'toolCalls'; toolCalls: ToolCallRecord[] }
+  | { type: 'usage'; usage: UsageRecord[] };
 
 export function usersRepository(db: QueryRunner) {
   const { userId } = db;
@@ -74,6 +78,14 @@ export function usersRepository(db: QueryRunner) {
       if (page.items.length > 0) yield { type: 'toolCalls', toolCalls: page.items };
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
+    let after: { cursorAt: Date | string; cursorId: string } = { cursorAt: '-infinity', cursorId: '' };
+    for (;;) {
+      const usage = await exportUsagePage(db, after, batch);
+      if (usage.length > 0) yield { type: 'usage', usage };
+      if (usage.length < batch) return;
+      const last = usage[usage.length - 1]!;
+      after = { cursorAt: last.createdAt, cursorId: last.id };
+    }
   }
 
   return {
@@ -88,7 +100,7 @@ export function usersRepository(db: QueryRunner) {
       return db.one(q.getUser, undefined, missingUser);
     },
 
-    /** Erases the user and, by cascade, every task, conversation, message and tool-call record they own. */
+    /** Erases the user and, by cascade, every task, conversation, message, tool-call record and usage record they own. */
     async delete(): Promise<void> {
       await db.one(q.deleteUser, undefined, missingUser);
     },
@@ -100,7 +112,7 @@ export function usersRepository(db: QueryRunner) {
     async export(): Promise<UserExport> {
       const { maxRows, maxHistoryBytes } = LIMITS.userExport;
       const size = await db.one(q.getUserDataSize, { userId }, missingUser);
-      const rows = Number(size.tasks) + Number(size.conversations) + Number(size.messages) + Number(size.toolCalls);
+      const rows = Number(size.tasks) + Number(size.conversations) + Number(size.messages) + Number(size.toolCalls) + Number(size.usage);
       if (rows > maxRows || Number(size.historyBytes) > maxHistoryBytes) {
         throw new TooLargeError(
           `the user's data is ${rows} rows with ${size.historyBytes} bytes of history, more than users.export() reads at once ` +
@@ -111,15 +123,17 @@ export function usersRepository(db: QueryRunner) {
       const tasks: Task[] = [];
       const conversations: UserExport['conversations'] = [];
       const toolCalls: ToolCallRecord[] = [];
+      const usage: UsageRecord[] = [];
       for await (const chunk of exportBatches()) {
         if (chunk.type === 'user') user = chunk.user;
         else if (chunk.type === 'tasks') tasks.push(...chunk.tasks);
         else if (chunk.type === 'conversation') conversations.push({ ...chunk.conversation, messages: [] });
         else if (chunk.type === 'messages') conversations[conversations.length - 1]!.messages.push(...chunk.messages);
-        else toolCalls.push(...chunk.toolCalls);
+        else if (chunk.type === 'toolCalls') toolCalls.push(...chunk.toolCalls);
+        else usage.push(...chunk.usage);
       }
       if (!user) throw new InternalError('the export batches yielded no user');
-      return { format: 'todo-chat-db/export@2', exportedAt: new Date().toISOString(), user, tasks, conversations, toolCalls };
+      return { format: 'todo-chat-db/export@3', exportedAt: new Date().toISOString(), user, tasks, conversations, toolCalls, usage };
     },
 
     /** All of the user's data, in chunks of bounded size: memory does not grow with the data. */

@@ -63,6 +63,8 @@ export interface Victim {
   /** The call id of the victim's Agents SDK function call, and the id of their AI SDK message. */
   agentsCallId: string;
   uiMessageId: string;
+  /** The id of the victim's usage record (of a run in their conversation), which holds the marker. */
+  usageId: string;
 }
 
 /** Creates a victim's data through the public API. */
@@ -104,6 +106,8 @@ export async function seedVictim(store: Store, userId: string): Promise<Victim> 
       },
     ]);
     await tx.messages.append(archived.id, { role: 'user', content: `archived ${marker}` });
+    const usageId = `run_${marker}`;
+    await tx.usage.record(conversation.id, { id: usageId, messageId: uiMessageId, model: `model-${marker}`, requests: 2, inputTokens: 300, outputTokens: 40 });
     return {
       userId,
       marker,
@@ -116,6 +120,7 @@ export async function seedVictim(store: Store, userId: string): Promise<Victim> 
       lastPosition: items[items.length - 1]!.position,
       agentsCallId,
       uiMessageId,
+      usageId,
     };
   });
 }

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 
-export const APP_TABLES = ['users', 'tasks', 'conversations', 'messages', 'tool_calls', 'tool_results'] as const;
+export const APP_TABLES = ['users', 'tasks', 'conversations', 'messages', 'tool_calls', 'tool_results', 'turn_usage'] as const;
 export type AppTable = (typeof APP_TABLES)[number];
 
 /** How each table is read: the column holding the owning user's id, the columns, and a stable order. */
@@ -29,6 +29,7 @@ const READ: Record<AppTable, { owner: string; columns: string; order: string }> 
     columns: 'user_id, conversation_id, ordinal, call_ordinal, call_id, message_id, output::text as output, status, created_at',
     order: 'user_id, conversation_id, ordinal',
   },
+  turn_usage: { owner: 'user_id', columns: '*', order: 'user_id, id' },
 };
 
 async function snapshot(admin: pg.Pool, where: (owner: string) => string, value: unknown): Promise<Record<string, unknown[]>> {
@@ -65,7 +66,8 @@ export async function countRows(admin: pg.Pool, userId: string): Promise<Record<
        (select count(*)::int from todo_chat.conversations where user_id = $1) as conversations,
        (select count(*)::int from todo_chat.messages where user_id = $1) as messages,
        (select count(*)::int from todo_chat.tool_calls where user_id = $1) as tool_calls,
-       (select count(*)::int from todo_chat.tool_results where user_id = $1) as tool_results`,
+       (select count(*)::int from todo_chat.tool_results where user_id = $1) as tool_results,
+       (select count(*)::int from todo_chat.turn_usage where user_id = $1) as turn_usage`,
     [userId],
   );
   return rows[0]!;

@@ -258,7 +258,7 @@ describe('messages.all and users.export beyond their bounds', () => {
           counted.messages += chunk.messages.length;
           counted.largestMessageChunk = Math.max(counted.largestMessageChunk, chunk.messages.length);
           positions.set(chunk.conversationId, [...(positions.get(chunk.conversationId) ?? []), ...chunk.messages.map((m) => m.position)]);
-        } else counted.toolCalls += chunk.toolCalls.length;
+        } else if (chunk.type === 'toolCalls') counted.toolCalls += chunk.toolCalls.length;
       }
     });
     const { tasks, conversations, messages, toolCalls, users } = counted;

@@ -542,10 +542,10 @@ describe('erasure', () => {
       await store.withUser(owner, (tx) => tx.messages.replace(conversation, 'e1-a', { role: 'assistant', content: 'x', toolCalls: [{ id: 'call-x', name: 'n', arguments: {} }] }));
     }
     const counts = await countRows(db.admin, user!);
-    assert.deepEqual({ ...counts }, { users: 1, tasks: 0, conversations: 1, messages: 4, tool_calls: 3, tool_results: 2 });
+    assert.deepEqual({ ...counts }, { users: 1, tasks: 0, conversations: 1, messages: 4, tool_calls: 3, tool_results: 2, turn_usage: 0 });
     const othersBefore = await snapshotRows(db.admin, [other!]);
     await store.withUser(user!, (tx) => tx.users.delete());
-    assert.deepEqual({ ...(await countRows(db.admin, user!)) }, { users: 0, tasks: 0, conversations: 0, messages: 0, tool_calls: 0, tool_results: 0 });
+    assert.deepEqual({ ...(await countRows(db.admin, user!)) }, { users: 0, tasks: 0, conversations: 0, messages: 0, tool_calls: 0, tool_results: 0, turn_usage: 0 });
     assert.deepStrictEqual(await snapshotRows(db.admin, [other!]), othersBefore);
   });
 });

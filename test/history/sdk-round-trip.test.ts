@@ -302,7 +302,6 @@ const AGENT_FIXTURES: AgentsFixture[] = [
       callId: 'call_ts_1',
       execution: 'client',
       status: 'completed',
-      toolSearchAgentName: 'Planner',
       tools: [{ type: 'tool_reference', functionName: 'create_event', namespace: 'calendar' }, { type: 'function', name: 'zebrakey', parameters: {} }],
     },
     role: 'tool',

@@ -1,42 +1,33 @@
 /**
- * The package as a user meets it: `npm pack`, then `npm install --omit=dev` of
- * the tarball into a fresh consumer project, and there, with nothing of this
- * repository: plain `node` (no tsx) imports it and runs a withUser round trip,
- * `tsc --strict` type-checks a consumer file against the shipped declarations,
- * and `npx todo-chat-db migrate` / `migrate status` apply and report the
- * shipped migrations. Runs on whatever Node runs the suite (.ci/run also runs
- * this file on Node 22).
+ * The package as a user meets it: `npm pack`, then `npm ci --omit=dev` of
+ * test/package/consumer (a project that depends on the tarball alone, its
+ * lockfile committed: tools/consumer-projects.ts) in a fresh folder, and
+ * there, with nothing of this repository: plain `node` (no tsx) imports it
+ * and runs a withUser round trip, `tsc --strict` type-checks a consumer file
+ * against the shipped declarations, and `npx todo-chat-db migrate` /
+ * `migrate status` apply and report the shipped migrations; the subpaths of
+ * the SDK integrations resolve, and name their SDK when it is not installed
+ * (test/agents/packed-sdks.test.ts installs the SDKs and runs them). Runs on
+ * whatever Node runs the suite (.ci/run also runs this file on Node 22).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { before, describe, test } from 'node:test';
 import { createEmptyDatabase, type TestDatabase } from '../helpers/db.js';
+import { installProject, packPackage, runCommand } from '../helpers/consumer.js';
 import { packageRoot } from '../../src/paths.js';
+import { CONSUMER_PROJECTS } from '../../tools/consumer-projects.js';
 
-const exec = promisify(execFile);
 const MAX_INSTALLED_BYTES = 20_000_000;
 
 let consumer: string;
 let tarballFiles: string[];
 let db: TestDatabase;
 
-async function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
-  try {
-    const { stdout, stderr } = await exec(command, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 240_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(error) };
-  }
+function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
+  return runCommand(command, args, { ...options, timeoutMs: 240_000 });
 }
 
 /** Bytes of every file under dir (apparent size, as npm's "unpacked size" counts), and how many files. */
@@ -53,26 +44,17 @@ function sizeOf(dir: string): { bytes: number; files: number } {
 
 before(async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tcdb-consumer-'));
-  // npm pack runs the prepack script (npm run build) first.
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: packageRoot });
-  assert.equal(packed.code, 0, packed.stderr);
-  const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
-  tarballFiles = info!.files.map((file) => file.path);
+  const { tarball, files } = await packPackage(work);
+  tarballFiles = files;
   consumer = path.join(work, 'consumer');
-  fs.mkdirSync(consumer);
-  fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-  const installed = await run(
-    'npm',
-    ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, info!.filename)],
-    { cwd: consumer },
-  );
+  const installed = await installProject(CONSUMER_PROJECTS.package, consumer, tarball, ['--omit=dev']);
   assert.equal(installed.code, 0, installed.stderr);
   db = await createEmptyDatabase();
 });
 
-describe('the packed package, installed with --omit=dev in a fresh project', () => {
+describe('the packed package, installed with npm ci --omit=dev in a fresh project', () => {
   test('the tarball holds the build, migrations, queries, docs and license, and no sources, tests or tooling', () => {
-    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/cli/todo-chat-db.js', 'migrations/0001_create_schema_and_role.sql', 'migrations/down/0001_create_schema_and_role.sql', 'migrations/legacy/adopt/adopt_legacy_install.sql', 'sql/tasks.sql', 'README.md', 'LICENSE', 'docs/api.md', 'docs/deploy.md', 'package.json']) {
+    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/cli/todo-chat-db.js', 'dist/agents/index.js', 'dist/agents/index.d.ts', 'dist/ai-sdk/index.js', 'dist/ai-sdk/index.d.ts', 'docs/agents.md', 'migrations/0001_create_schema_and_role.sql', 'migrations/down/0001_create_schema_and_role.sql', 'migrations/legacy/adopt/adopt_legacy_install.sql', 'sql/tasks.sql', 'README.md', 'LICENSE', 'docs/api.md', 'docs/deploy.md', 'package.json']) {
       assert.ok(tarballFiles.includes(needed), `the tarball has ${needed}`);
     }
     const unwanted = tarballFiles.filter((file) => /^(src|test|tools|examples|bench|\.ci|node_modules|\.data)\//.test(file) || file.endsWith('.ts') && !file.endsWith('.d.ts'));
@@ -146,6 +128,31 @@ console.log(JSON.stringify({
       healthy: true,
       pending: 0,
     });
+  });
+
+  test('the subpaths todo-chat-db/agents and todo-chat-db/ai-sdk resolve to the build; without their SDK (an optional peer, not installed) importing one names it, and the main entry needs neither', async () => {
+    fs.writeFileSync(
+      path.join(consumer, 'subpaths.mjs'),
+      `const outcome = async (name) => import(name).then(() => 'loaded', (error) => \`\${error.code}: \${error.message.split('\\n')[0]}\`);
+console.log(JSON.stringify({
+  agents: import.meta.resolve('todo-chat-db/agents'),
+  aiSdk: import.meta.resolve('todo-chat-db/ai-sdk'),
+  main: await outcome('todo-chat-db'),
+  agentsImport: await outcome('todo-chat-db/agents'),
+  aiSdkImport: await outcome('todo-chat-db/ai-sdk'),
+  peers: ['@openai/agents-core', 'ai'].map((name) => { try { import.meta.resolve(name); return name + ' installed'; } catch { return name + ' absent'; } }),
+}));
+`,
+    );
+    const result = await run(process.execPath, ['subpaths.mjs'], { cwd: consumer });
+    assert.equal(result.code, 0, result.stderr);
+    const got = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    assert.match(String(got.agents), /node_modules\/todo-chat-db\/dist\/agents\/index\.js$/);
+    assert.match(String(got.aiSdk), /node_modules\/todo-chat-db\/dist\/ai-sdk\/index\.js$/);
+    assert.equal(got.main, 'loaded');
+    assert.deepEqual(got.peers, ['@openai/agents-core absent', 'ai absent'], '--omit=dev installs no optional peer');
+    assert.match(String(got.agentsImport), /^ERR_MODULE_NOT_FOUND: .*'@openai\/agents-core'/);
+    assert.match(String(got.aiSdkImport), /^ERR_MODULE_NOT_FOUND: .*'ai'/);
   });
 
   test('tsc --strict type-checks a consumer of createStore, withUser, the errors and the row types against the shipped declarations', async () => {

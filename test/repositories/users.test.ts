@@ -62,11 +62,11 @@ describe('users', () => {
     await populate(store, victim);
     await populate(store, bystander);
     const counts = await countRows(db.admin, victim);
-    assert.deepEqual(counts, { users: 1, tasks: 2, conversations: 2, messages: 4, tool_calls: 1, tool_results: 1 });
+    assert.deepEqual(counts, { users: 1, tasks: 2, conversations: 2, messages: 4, tool_calls: 1, tool_results: 1, turn_usage: 0 });
     const bystanderBefore = await snapshotRows(db.admin, [bystander]);
 
     await store.withUser(victim, (tx) => tx.users.delete());
-    assert.deepEqual(await countRows(db.admin, victim), { users: 0, tasks: 0, conversations: 0, messages: 0, tool_calls: 0, tool_results: 0 }, 'the tool-call audit goes too');
+    assert.deepEqual(await countRows(db.admin, victim), { users: 0, tasks: 0, conversations: 0, messages: 0, tool_calls: 0, tool_results: 0, turn_usage: 0 }, 'the tool-call audit goes too');
     assert.deepEqual(await snapshotRows(db.admin, [bystander]), bystanderBefore);
     await assert.rejects(store.withUser(victim, (tx) => tx.users.get()), NotFoundError);
     await assert.rejects(store.withUser(victim, (tx) => tx.users.delete()), NotFoundError);
@@ -88,7 +88,7 @@ describe('users', () => {
       }),
       /changed my mind/,
     );
-    assert.deepEqual(await countRows(db.admin, user), { users: 1, tasks: 2, conversations: 2, messages: 4, tool_calls: 1, tool_results: 1 });
+    assert.deepEqual(await countRows(db.admin, user), { users: 1, tasks: 2, conversations: 2, messages: 4, tool_calls: 1, tool_results: 1, turn_usage: 0 });
   });
 
   test("export contains all of the user's tasks, conversations, messages and tool calls, exactly, and nobody else's", async () => {
@@ -96,7 +96,7 @@ describe('users', () => {
     await populate(store, user);
     await populate(store, other);
     const exported: UserExport = await store.withUser(user, (tx) => tx.users.export());
-    assert.equal(exported.format, 'todo-chat-db/export@2');
+    assert.equal(exported.format, 'todo-chat-db/export@3');
     assert.ok(!Number.isNaN(Date.parse(exported.exportedAt)));
     assert.deepEqual(exported.user, await store.withUser(user, (tx) => tx.users.get()));
 

@@ -31,6 +31,7 @@ import {
   ToolName,
   NotFoundError,
   ValidationError,
+  RecordUsageInput,
   type Message,
   type Transaction,
 } from '../../src/index.js';
@@ -685,6 +686,59 @@ describe('limits agree between zod and the CHECK constraints', () => {
         .catch((error: unknown) => (error as { status: unknown }).status);
       assert.equal(recorded, kept, `a status of ${given.length} characters`);
     }
+  });
+
+  test('usage records: id, model and message id 1..255 code points, counts 0..2^53 - 1 (RecordUsageInput; turn_usage_*)', async () => {
+    const valid = { model: 'm', requests: 1, inputTokens: 1, outputTokens: 1 };
+    const usageInsert = (columns: Record<string, unknown>) => {
+      const all: Record<string, unknown> = { conversation_id: conversationId, model: 'm', requests: 1, input_tokens: 1, output_tokens: 1, ...columns };
+      const names = Object.keys(all);
+      return asDatabase(`insert into todo_chat.turn_usage (${names.join(', ')}) values (${names.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(all));
+    };
+    const texts = (constraint: string): Case[] => [
+      { name: '1 character', value: 'x', accepted: true },
+      { name: '255 characters', value: 'x'.repeat(255), accepted: true },
+      { name: '256 characters', value: 'x'.repeat(256), accepted: false, constraint },
+      { name: '255 astral characters', value: astral(255), accepted: true },
+      { name: '256 astral characters', value: astral(256), accepted: false, constraint },
+      { name: 'empty', value: '', accepted: false, constraint },
+    ];
+    // Both sides roll back: every case may use the same id.
+    await checkAll(
+      texts('turn_usage_id_length'),
+      (v) => byZod(RecordUsageInput, { ...valid, id: v }),
+      (v) => usageInsert({ id: v }),
+      (v) => byApi((tx) => tx.usage.record(conversationId, { ...valid, id: v as string })),
+    );
+    await checkAll(
+      texts('turn_usage_model_length'),
+      (v) => byZod(RecordUsageInput, { ...valid, model: v }),
+      (v) => usageInsert({ model: v }),
+      (v) => byApi((tx) => tx.usage.record(conversationId, { ...valid, model: v as string })),
+    );
+    await checkAll(
+      texts('turn_usage_message_id_length'),
+      (v) => byZod(RecordUsageInput, { ...valid, messageId: v }),
+      (v) => usageInsert({ message_id: v }),
+      (v) => byApi((tx) => tx.usage.record(conversationId, { ...valid, messageId: v as string })),
+    );
+    for (const [field, column] of [['requests', 'requests'], ['inputTokens', 'input_tokens'], ['outputTokens', 'output_tokens']] as const) {
+      const constraint = `turn_usage_${column}_range`;
+      await checkAll(
+        [
+          { name: '0', value: 0, accepted: true },
+          { name: '2^53 - 1', value: Number.MAX_SAFE_INTEGER, accepted: true },
+          { name: '2^53', value: Number.MAX_SAFE_INTEGER + 1, accepted: false, constraint },
+          { name: '-1', value: -1, accepted: false, constraint },
+        ],
+        (v) => byZod(RecordUsageInput, { ...valid, [field]: v }),
+        (v) => usageInsert({ [column]: v }),
+        (v) => byApi((tx) => tx.usage.record(conversationId, { ...valid, [field]: v })),
+      );
+      assert.equal(byZod(RecordUsageInput, { ...valid, [field]: 1.5 }), false, `${field}: a whole number`);
+    }
+    assert.equal(LIMITS.usage.maxCount, Number.MAX_SAFE_INTEGER);
+    assert.deepEqual([LIMITS.usage.id.max, LIMITS.usage.model.max, LIMITS.messageId.max], [255, 255, 255]);
   });
 
   test('text that PostgreSQL cannot store exactly is refused by zod before it reaches the database', async () => {

@@ -836,6 +836,67 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
   ],
   GetUser: { params: () => undefined, expect: { own: (rows, attack) => assert.deepEqual(rows.map((r) => r.id), [attack.attacker]) } },
   DeleteUser: { params: () => undefined, expect: { own: (rows, attack) => assert.deepEqual(rows, [{ id: attack.attacker }]) } },
+  // sql/usage.sql
+  RecordUsage: [
+    ...(['victim', 'attacker'] as const).map((whose) => ({
+      label: `into B's conversation, with ${whose === 'victim' ? "B's" : "A's"} user id: inserts nothing`,
+      params: ({ victim, attacker }: Attack) => ({
+        userId: whose === 'victim' ? victim.userId : attacker,
+        conversationId: victim.conversationId,
+        id: null,
+        messageId: null,
+        model: 'attack',
+        requests: 1,
+        inputTokens: 1,
+        outputTokens: 1,
+      }),
+      expect: noRow,
+      verify: async ({ db: d, attacker }: Attack) =>
+        assert.deepEqual((await d.admin.query('select count(*)::int as n from todo_chat.turn_usage where user_id = $1', [attacker])).rows, [{ n: 0 }]),
+    })),
+    {
+      label: "with B's record id, into A's own same-id conversation: A's own record, no conflict that would reveal B's",
+      setup: conversationWithVictimsId,
+      echoes: ({ victim }) => [victim.usageId, victim.uiMessageId],
+      params: ({ victim, attacker }) => ({
+        userId: attacker,
+        conversationId: victim.conversationId,
+        id: victim.usageId,
+        messageId: victim.uiMessageId,
+        model: 'mine',
+        requests: 1,
+        inputTokens: 1,
+        outputTokens: 1,
+      }),
+      expect: { own: ownRow('turn_usage') },
+    },
+  ],
+  GetUsageRecord: [
+    { label: "B's user id and record id", params: ({ victim }) => ({ userId: victim.userId, id: victim.usageId }), expect: 'none' },
+    { label: "A's user id, B's record id", params: ({ victim, attacker }) => ({ userId: attacker, id: victim.usageId }), expect: noRow },
+  ],
+  SumUserUsage: {
+    params: ({ victim }) => ({ userId: victim.userId, since: '-infinity', until: 'infinity' }),
+    expect: 'none',
+  },
+  SumConversationUsage: [
+    {
+      label: "B's user id and conversation",
+      params: ({ victim }) => ({ userId: victim.userId, conversationId: victim.conversationId, since: '-infinity', until: 'infinity' }),
+      expect: 'none',
+    },
+    {
+      label: "A's user id, A owning a same-id conversation: nothing of B's runs",
+      setup: conversationWithVictimsId,
+      params: ({ victim, attacker }) => ({ userId: attacker, conversationId: victim.conversationId, since: '-infinity', until: 'infinity' }),
+      expect: noRow,
+    },
+  ],
+  ExportUsage: {
+    params: ({ victim }) => ({ userId: victim.userId, cursorAt: '-infinity', cursorId: '', limit: 1000 }),
+    expect: 'none',
+  },
+
   GetUserDataSize: [
     {
       label: "with B's user id: A's zeros, where B's own counts are not",
@@ -843,14 +904,14 @@ const QUERY_CASES: Record<string, QueryCase | QueryCase[]> = {
       expect: {
         own: async (rows, attack) => {
           const counts = (list: Record<string, unknown>[]) => list.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)])));
-          assert.deepEqual(counts(rows), [{ tasks: 0, conversations: 0, messages: 0, historyBytes: 0, toolCalls: 0 }]);
+          assert.deepEqual(counts(rows), [{ tasks: 0, conversations: 0, messages: 0, historyBytes: 0, toolCalls: 0, usage: 0 }]);
           // The control: the same parameters, as B, count B's data.
           const asVictim = (await asUser(attack.db.admin, attack.victim.userId, (client) =>
             generated.get('getUserDataSize')!.query.run({ userId: attack.victim.userId }, client),
           )) as Record<string, unknown>[];
           const victims = counts(asVictim)[0]!;
           assert.ok(
-            victims.tasks! > 0 && victims.conversations! > 0 && victims.messages! > 0 && victims.historyBytes! > 0 && victims.toolCalls! > 0,
+            victims.tasks! > 0 && victims.conversations! > 0 && victims.messages! > 0 && victims.historyBytes! > 0 && victims.toolCalls! > 0 && victims.usage! > 0,
             `as B the same parameters count B's data: ${JSON.stringify(victims)}`,
           );
         },
@@ -1558,15 +1619,51 @@ const API_CASES: ApiCase[] = [
     expect: (result, attacker) => assert.equal((result as { id: string }).id, attacker),
   },
   { method: 'users.get', label: "A's row", run: (tx) => tx.users.get(), expect: (result, attacker) => assert.equal((result as { id: string }).id, attacker) },
+  // tx.usage
+  { method: 'usage.record', label: "into B's conversation", run: (tx, t) => tx.usage.record(t.conversationId, { model: 'attack', requests: 1, inputTokens: 1, outputTokens: 1 }), expect: 'not-found' },
+  {
+    method: 'usage.record',
+    label: "into B's conversation under B's record id and values",
+    run: (tx, t) => tx.usage.record(t.conversationId, { id: `run_${t.marker}`, messageId: t.uiMessageId, model: `model-${t.marker}`, requests: 2, inputTokens: 300, outputTokens: 40 }),
+    expect: 'not-found',
+  },
+  {
+    method: 'usage.record',
+    label: "under B's record id, into A's own same-id conversation: A's own record, no ConflictError that would reveal B's",
+    echoes: (t) => [`run_${t.marker}`, t.uiMessageId],
+    run: async (tx, t) => {
+      await tx.conversations.create({ id: t.conversationId, title: 'mine' });
+      return tx.usage.record(t.conversationId, { id: `run_${t.marker}`, messageId: t.uiMessageId, model: 'mine', requests: 1, inputTokens: 1, outputTokens: 1 });
+    },
+    expect: async (result, attacker, t) => {
+      assert.deepEqual((result as { model: string; conversationId: string }).model, 'mine');
+      const { rows } = await db.admin.query('select user_id from todo_chat.turn_usage where id = $1 order by user_id', [`run_${t.marker}`]);
+      assert.ok(rows.some((r) => r.user_id === attacker), "A owns a record of that id");
+    },
+  },
+  { method: 'usage.total', label: "of B's conversation", run: (tx, t) => tx.usage.total({ conversationId: t.conversationId }), expect: 'not-found' },
+  {
+    method: 'usage.total',
+    label: "A's own, and of A's same-id conversation: nothing of B's runs",
+    run: async (tx, t) => {
+      await tx.conversations.create({ id: t.conversationId, title: 'mine' });
+      return [await tx.usage.total(), await tx.usage.total({ conversationId: t.conversationId })];
+    },
+    expect: (result) => {
+      const zero = { runs: 0, requests: 0, inputTokens: 0, outputTokens: 0, byModel: [] };
+      assert.deepEqual(result, [zero, zero]);
+    },
+  },
+
   {
     method: 'users.export',
     label: "holds A's data only",
     run: (tx) => tx.users.export(),
     expect: (result, attacker) => {
-      const doc = result as { format: string; user: { id: string }; tasks: unknown[]; conversations: unknown[]; toolCalls: unknown[] };
-      assert.equal(doc.format, 'todo-chat-db/export@2');
+      const doc = result as { format: string; user: { id: string }; tasks: unknown[]; conversations: unknown[]; toolCalls: unknown[]; usage: unknown[] };
+      assert.equal(doc.format, 'todo-chat-db/export@3');
       assert.equal(doc.user.id, attacker);
-      assert.deepEqual([doc.tasks, doc.conversations, doc.toolCalls], [[], [], []]);
+      assert.deepEqual([doc.tasks, doc.conversations, doc.toolCalls, doc.usage], [[], [], [], []]);
       assert.ok(!JSON.stringify(doc).includes(victim.marker));
     },
   },

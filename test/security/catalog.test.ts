@@ -15,6 +15,7 @@ import { before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { asUser, tryStatement, withRawTransaction } from '../helpers/transaction.js';
 import { INVARIANTS, ownerColumns, type Invariant } from '../helpers/catalog-invariants.js';
+import { APP_TABLES } from '../helpers/snapshots.js';
 import { DEFAULT_APP_ROLE } from '../../src/index.js';
 
 let db: TestDatabase;
@@ -30,7 +31,7 @@ function invariant(prefix: string): Invariant {
 }
 
 describe('catalog invariants of the migrated schema', () => {
-  test('the app schema has the six tables, each with its owner column', async () => {
+  test('the app schema has the seven tables, each with its owner column', async () => {
     const client = await db.admin.connect();
     const owners = await ownerColumns(client).finally(() => client.release());
     assert.deepEqual(Object.fromEntries([...owners].sort()), {
@@ -39,8 +40,15 @@ describe('catalog invariants of the migrated schema', () => {
       tasks: 'user_id',
       tool_calls: 'user_id',
       tool_results: 'user_id',
+      turn_usage: 'user_id',
       users: 'id',
     });
+  });
+
+  test('the snapshots of the attack suites (test/helpers/snapshots.ts) read every table of the schema', async () => {
+    const client = await db.admin.connect();
+    const owners = await ownerColumns(client).finally(() => client.release());
+    assert.deepEqual([...APP_TABLES].sort(), [...owners.keys()].sort(), 'a table missing from APP_TABLES would hide what an attack changed in it');
   });
 
   for (const inv of INVARIANTS) {
@@ -68,6 +76,7 @@ describe('catalog invariants of the migrated schema', () => {
       'tasks:SELECT',
       'tool_calls:SELECT',
       'tool_results:SELECT',
+      'turn_usage:SELECT',
       'users:DELETE',
       'users:SELECT',
     ]);
@@ -87,6 +96,8 @@ describe('catalog invariants of the migrated schema', () => {
     assert.deepEqual(byTable.get('conversations UPDATE'), ['history_bytes', 'last_audit_ordinal', 'last_position', 'status', 'title', 'updated_at']);
     assert.equal(byTable.get('tool_calls UPDATE'), undefined, 'the audit is append-only');
     assert.equal(byTable.get('tool_results UPDATE'), undefined, 'the audit is append-only');
+    assert.deepEqual(byTable.get('turn_usage INSERT'), ['conversation_id', 'id', 'input_tokens', 'message_id', 'model', 'output_tokens', 'requests']);
+    assert.equal(byTable.get('turn_usage UPDATE'), undefined, 'usage records are append-only');
   });
 
   test('what the catalog says, the server enforces: the app role cannot write user ids or truncate', async () => {

@@ -521,7 +521,7 @@ describe(`${USERS} users in parallel on a pool of ${POOL_SIZE} connections (seed
     await Promise.all(
       models.filter((_, i) => i % 5 === 0).map(async (model) => {
         const exported = await store.withUser(model.userId, (tx) => tx.users.export());
-        assert.equal(exported.format, 'todo-chat-db/export@2');
+        assert.equal(exported.format, 'todo-chat-db/export@3');
         assert.equal(exported.user.id, model.userId);
         assert.deepEqual(exported.tasks.map((t) => t.id).sort(), [...model.tasks.keys()].sort());
         assert.deepEqual(

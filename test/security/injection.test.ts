@@ -136,6 +136,7 @@ describe('SQL in content is stored verbatim and changes nothing', () => {
       messages: 4 * list.length,
       tool_calls: list.length,
       tool_results: list.length,
+      turn_usage: 0,
     });
   });
 
@@ -214,7 +215,7 @@ describe('an input that names another user cannot write as that user', () => {
       assert.deepEqual(error.issues.map((issue) => issue.code), ['not_plain_data']);
       return true;
     });
-    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: 0, conversations: 0, messages: 0, tool_calls: 0, tool_results: 0 });
+    assert.deepEqual(await countRows(db.admin, a!), { users: 1, tasks: 0, conversations: 0, messages: 0, tool_calls: 0, tool_results: 0, turn_usage: 0 });
   });
 
   test('a user id inside tool call arguments is data, not identity', async () => {
@@ -420,12 +421,14 @@ function argumentsFor(method: string): unknown[] | undefined {
     'users.export': [],
     'users.exportBatches': [],
     'toolCalls.list': [],
+    'usage.record': [id, { model: 'x', requests: 1, inputTokens: 1, outputTokens: 1 }],
+    'usage.total': [],
   };
   return table[method];
 }
 
 function methodsOf(tx: Transaction): [string, (...args: unknown[]) => Promise<unknown>][] {
-  return (['tasks', 'conversations', 'messages', 'users', 'toolCalls'] as const).flatMap((repo) =>
+  return (['tasks', 'conversations', 'messages', 'users', 'toolCalls', 'usage'] as const).flatMap((repo) =>
     Object.entries(tx[repo]).map(([name, fn]) => [`${repo}.${name}`, fn as (...args: unknown[]) => Promise<unknown>] as [string, (...args: unknown[]) => Promise<unknown>]),
   );
 }
@@ -434,8 +437,8 @@ describe('the public transaction object', () => {
   test('exposes the repositories and the user id, nothing that reaches a client', async () => {
     const [a] = await db.createUsers(1);
     await store.withUser(a!, async (tx) => {
-      assert.deepEqual(Object.keys(tx).sort(), ['conversations', 'messages', 'tasks', 'toolCalls', 'userId', 'users']);
-      assert.deepEqual(Reflect.ownKeys(tx).sort(), ['conversations', 'messages', 'tasks', 'toolCalls', 'userId', 'users']);
+      assert.deepEqual(Object.keys(tx).sort(), ['conversations', 'messages', 'tasks', 'toolCalls', 'usage', 'userId', 'users']);
+      assert.deepEqual(Reflect.ownKeys(tx).sort(), ['conversations', 'messages', 'tasks', 'toolCalls', 'usage', 'userId', 'users']);
       assert.ok(Object.isFrozen(tx));
       assert.equal(Object.getPrototypeOf(tx), Object.prototype);
       // Walk everything reachable through properties (own and inherited, enumerable or not).

@@ -443,8 +443,21 @@ else describe(SUITE, () => {
         'the audit keeps the popped message\'s call and result',
       );
 
+      // Usage per turn, through the pooler: a record, its retry, the sums.
+      const run = { id: 'resp_1', model: 'gpt-test', requests: 2, inputTokens: 30, outputTokens: 4 };
+      const recorded = await tx.usage.record(conversationId, run);
+      assert.deepEqual(await tx.usage.record(conversationId, run), recorded, 'a retried record returns what is stored');
+      assert.deepEqual(await tx.usage.total({ conversationId }), {
+        runs: 1,
+        requests: 2,
+        inputTokens: 30,
+        outputTokens: 4,
+        byModel: [{ model: 'gpt-test', runs: 1, requests: 2, inputTokens: 30, outputTokens: 4 }],
+      });
+
       const exported = await tx.users.export();
-      assert.equal(exported.format, 'todo-chat-db/export@2');
+      assert.equal(exported.format, 'todo-chat-db/export@3');
+      assert.deepEqual(exported.usage, [recorded]);
       assert.equal(exported.user.id, userId);
       assert.equal(exported.tasks.length, 2);
       assert.equal(exported.conversations.length, 1);
@@ -454,7 +467,7 @@ else describe(SUITE, () => {
       assert.equal(JSON.parse(JSON.stringify(exported)).conversations[0].messages[3].toolCallId, 'call_1');
       const chunks: string[] = [];
       for await (const chunk of tx.users.exportBatches()) chunks.push(chunk.type);
-      assert.deepEqual(chunks, ['user', 'tasks', 'conversation', 'messages', 'toolCalls']);
+      assert.deepEqual(chunks, ['user', 'tasks', 'conversation', 'messages', 'toolCalls', 'usage']);
       assert.equal(await tx.messages.clear(conversationId), 6);
       assert.deepEqual((await tx.messages.history(conversationId)).items, []);
     });
