@@ -102,7 +102,7 @@ describe("search reveals nothing about other users' messages", () => {
     });
   });
 
-  test('the same time through the API, within 1.5x (medians of interleaved runs)', async (t) => {
+  test('no slower for a word only others wrote: within 1.5x and 1 ms of a word nobody wrote (medians of interleaved runs)', async (t) => {
     const times: Record<string, number[]> = { [PRESENT_ELSEWHERE]: [], [ABSENT]: [] };
     for (let round = 0; round < 60; round++) {
       for (const word of round % 2 === 0 ? [PRESENT_ELSEWHERE, ABSENT] : [ABSENT, PRESENT_ELSEWHERE]) {
@@ -115,7 +115,9 @@ describe("search reveals nothing about other users' messages", () => {
     const present = median(times[PRESENT_ELSEWHERE]!);
     const absent = median(times[ABSENT]!);
     t.diagnostic(`median search time: word only others wrote ${present.toFixed(2)} ms, word nobody wrote ${absent.toFixed(2)} ms (ratio ${(present / absent).toFixed(2)})`);
-    assert.ok(present / absent < 1.5 && absent / present < 1.5, `${present.toFixed(2)} ms vs ${absent.toFixed(2)} ms`);
+    // One-sided: the channel makes the word others wrote slower (59 ms vs 1.9 ms when it was open); a loaded machine
+    // makes either word slower by chance, which the work comparison above rules out as a leak.
+    assert.ok(present < absent * 1.5 + 1, `${present.toFixed(2)} ms vs ${absent.toFixed(2)} ms`);
   });
 
   test('even with ts_match_vq marked leakproof (an opt-in the docs once suggested, which opened this channel through the GIN index the schema no longer has), the two words cost the same work', async () => {
