@@ -110,7 +110,7 @@ describe('withUser', () => {
   });
 
   test('invalid user ids are refused before any connection is attempted', async () => {
-    const unreachable = createStore({ connectionString: 'postgres://nobody:x@127.0.0.1:1/none' });
+    const unreachable = createStore({ connectionString: 'postgres://nobody:x@127.0.0.1:1/none', retry: false });
     onCleanup(() => unreachable.close());
     for (const bad of ['', 'not-a-uuid', '00000000-0000-0000-0000-000000000000', `${userA}x`, `'; reset role; --`, 42, null, undefined]) {
       await assert.rejects(
