@@ -9,7 +9,7 @@
  * step, retries included.
  */
 import type pg from 'pg';
-import { ConfigurationError, TimeoutError, TodoChatDbError, UsageError, isConnectionFailure, mapDatabaseError } from './errors.js';
+import { ConfigurationError, TimeoutError, TodoChatDbError, UsageError, brokeConnection, mapDatabaseError } from './errors.js';
 import { backoffDelay, sleep, type Backoff } from './backoff.js';
 
 export interface OpenOptions {
@@ -93,7 +93,7 @@ export async function openTransaction(options: OpenOptions): Promise<pg.PoolClie
         client.release(true);
         throw error;
       }
-      const broken = isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause);
+      const broken = brokeConnection(error);
       if (broken) client.release(true);
       else if (began) await rollbackAndRelease(client);
       else client.release();

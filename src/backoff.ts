@@ -14,6 +14,10 @@ export function backoffDelay(backoff: Backoff, retry: number): number {
   return Math.random() * ceiling;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`; `unref`: a wait that must not keep the process alive (a bound raced against real work). */
+export function sleep(ms: number, options: { unref?: boolean } = {}): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (options.unref === true) timer.unref();
+  });
 }

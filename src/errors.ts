@@ -261,6 +261,11 @@ export function isConnectionFailure(error: unknown): boolean {
   return DRIVER_CONNECTION_MESSAGES.some((m) => message.includes(m));
 }
 
+/** The connection failed, by this error or by the error it wraps (a mapped error's driver cause): discard the client. */
+export function brokeConnection(error: unknown): boolean {
+  return isConnectionFailure(error) || isConnectionFailure((error as Error | null)?.cause);
+}
+
 /**
  * Maps a driver error to a TodoChatDbError. `entity` names what the statement
  * was about, for NotFoundError on a foreign-key violation. Messages never

@@ -71,6 +71,5 @@ export async function readHealth(
   }
   // A client whose query failed may be broken: discard it rather than pool it.
   (client as pg.PoolClient | undefined)?.release(failed ? true : undefined);
-  const health = outcome;
-  return health;
+  return outcome;
 }

@@ -11,6 +11,7 @@ import { appRoleProblems } from './app-role.js';
 import { UserId, parseInput } from './schemas.js';
 import { joinableTransaction, retryTransaction, type InFlight, type Transaction, type TransactionSettings } from './transaction.js';
 import { readHealth, type Health } from './health.js';
+import { sleep } from './backoff.js';
 import { resolveStoreOptions, serializationRuns, type StoreOptions, type WithUserOptions } from './store-options.js';
 
 export type { QueryEvent } from './query-runner.js';
@@ -102,14 +103,14 @@ export function createStore(options: StoreOptions): Store {
     close() {
       closing ??= (async () => {
         closed = true;
-        const grace = new Promise<void>((resolve) => setTimeout(resolve, resolved.closeGraceMs).unref());
+        const grace = sleep(resolved.closeGraceMs, { unref: true });
         await Promise.race([Promise.all([...inFlight].map((entry) => entry.done)), grace]);
         for (const entry of inFlight) {
           entry.abort(new UsageError(`the store was closed while this transaction ran (closeGraceMs ${resolved.closeGraceMs}); it was rolled back`));
         }
         if (ownsPool) {
           // Every client is idle or discarded by now; ending them waits for no server.
-          await Promise.race([pool.end(), new Promise<void>((resolve) => setTimeout(resolve, resolved.connectTimeoutMs).unref())]);
+          await Promise.race([pool.end(), sleep(resolved.connectTimeoutMs, { unref: true })]);
         }
       })();
       return closing;

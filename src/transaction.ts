@@ -15,13 +15,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import {
+  brokeConnection,
   CommitOutcomeUnknownError,
   InternalError,
   SerializationFailureError,
   TimeoutError,
   TransactionAbortedError,
   UsageError,
-  isConnectionFailure,
   mapDatabaseError,
 } from './errors.js';
 import { isCanonicalUuid } from './schemas.js';
@@ -222,7 +222,7 @@ export async function execTransaction<T>(settings: TransactionSettings, userId: 
       // The transaction failed before its end: roll back, or discard a connection that broke.
       const during = phase;
       phase = 'done';
-      broken = broken || isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause);
+      broken = broken || brokeConnection(error);
       if (during === 'commit' && broken) {
         afterCommit.add(error as object);
         const outcome = new CommitOutcomeUnknownError('the connection was lost after COMMIT was sent: the transaction may have committed', { cause: error });

@@ -15,6 +15,7 @@
 import type pg from 'pg';
 import { MigrationError, TodoChatDbError } from '../errors.js';
 import type { MigrationLog } from './apply.js';
+import { sleep } from '../backoff.js';
 
 export const DEFAULT_LOCK_RETRIES = 10;
 export const DEFAULT_LOCK_RETRY_DELAY_MS = 500;
@@ -89,7 +90,7 @@ export async function retryOnLockTimeout<T>(
         `${target.label} waited ${policy.lockTimeout} for a lock and gave up (attempt ${n} of ${attempts}); ` +
           `rolled back, trying again in ${Math.round(pause)} ms`,
       );
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await sleep(pause);
     }
   }
 }

@@ -15,6 +15,7 @@
  */
 import type pg from 'pg';
 import { MigrationError } from '../errors.js';
+import { sleep } from '../backoff.js';
 
 const LOCK_KEY = [1952670818, 1] as const;
 const POLL_MS = 200;
@@ -41,7 +42,7 @@ export async function withMigrationLock<T>(
           `gave up after waiting ${waitMs} ms, try again when it ends`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
+    await sleep(Math.min(POLL_MS, left));
   }
   try {
     return await fn();

@@ -13,10 +13,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { onCleanup, urlFor } from '../helpers/db.js';
+import { urlFor } from '../helpers/db.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { ConfigurationError, DatabaseUnavailableError } from '../../src/errors.js';
 import { migrate, migrationStatus } from '../../src/index.js';
 import { packageRoot } from '../../src/paths.js';
@@ -28,21 +28,8 @@ const SLACK_MS = 2000;
 
 /** A server that accepts connections and never answers; counts them. */
 async function blackHole(): Promise<{ url: string; accepted: () => number }> {
-  const sockets: net.Socket[] = [];
-  const server = net.createServer((socket) => {
-    sockets.push(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as net.AddressInfo;
-  return { url: `postgres://someone:secret@127.0.0.1:${port}/nowhere`, accepted: () => sockets.length };
+  const hole = await startTcpProxy(null);
+  return { url: hole.urlThrough('postgres://someone:secret@127.0.0.1:1/nowhere'), accepted: () => hole.accepted };
 }
 
 /** Runs a command to its end; `waitedMs` is the time from its `database:` line (printed just before it connects) to its exit. */
