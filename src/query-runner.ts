@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { InternalError, NotFoundError, TransactionAbortedError, UsageError, mapDatabaseError } from './errors.js';
 import type { NamedQuery } from './named-query.js';
+import type { StatementNames } from './statement-names.js';
 
 export interface QueryEvent {
   /** The query's @name in sql/, e.g. "CreateTask". */
@@ -33,17 +34,22 @@ export class QueryRunner {
   /** The driver error that aborted this transaction, if one did: later queries would only get 25P02. */
   private abortedBy: unknown;
   private readonly connection: IDatabaseConnection;
+  /** The @name of the query being sent: pgtyped calls connection.query synchronously inside run(). */
+  private sending = '';
 
   constructor(
     client: pg.ClientBase,
     /** The user the transaction runs as (already validated and set on the server). */
     readonly userId: string,
     private readonly onQuery?: (event: QueryEvent) => void,
+    /** Names each statement by its text (src/statement-names.ts); undefined: unnamed statements. */
+    statementNames?: StatementNames,
   ) {
     this.connection = {
       query: (text, values) => {
         if (this.ended) return Promise.reject(new UsageError('this transaction has ended; use tx only inside its withUser callback'));
-        return client.query(text, values).then((result) => ({ rows: result.rows, rowCount: result.rowCount ?? 0 }));
+        const sent = statementNames ? client.query(statementNames.statement(this.sending, text, values)) : client.query(text, values);
+        return sent.then((result) => ({ rows: result.rows, rowCount: result.rowCount ?? 0 }));
       },
     };
   }
@@ -68,6 +74,7 @@ export class QueryRunner {
     if (this.abortedBy !== undefined) throw new TransactionAbortedError(this.abortedBy);
     const started = performance.now();
     try {
+      this.sending = named.name;
       const rows = await named.query.run(params, this.connection);
       this.report(named.name, started, rows.length);
       return rows;

@@ -10,6 +10,7 @@ import { UserId, parseInput } from './schemas.js';
 import type { QueryEvent } from './query-runner.js';
 import { ROLE_PATTERN, execTransaction, joinableTransaction, type Transaction, type TransactionSettings } from './transaction.js';
 import { readHealth, type Health } from './health.js';
+import { StatementNames } from './statement-names.js';
 
 export type { QueryEvent } from './query-runner.js';
 export type { Transaction } from './transaction.js';
@@ -27,6 +28,12 @@ export interface StoreOptions {
   appRole?: string;
   /** Called once per query with its name, duration, row count and error code; never values. */
   onQuery?: (event: QueryEvent) => void;
+  /**
+   * Prepare each statement once per connection (default true). Turn it off
+   * behind a pooler that cannot carry prepared statements from one
+   * transaction to the next: PgBouncer before 1.21 in transaction mode.
+   */
+  namedStatements?: boolean;
 }
 
 export interface Store {
@@ -50,7 +57,12 @@ export function createStore(options: StoreOptions): Store {
     // An idle client whose server went away emits 'error'; without a listener Node would crash.
     pool.on('error', () => undefined);
   }
-  const settings: TransactionSettings = { pool, appRole, onQuery: options.onQuery };
+  const settings: TransactionSettings = {
+    pool,
+    appRole,
+    onQuery: options.onQuery,
+    statementNames: options.namedStatements === false ? undefined : new StatementNames(),
+  };
   let closed = false;
 
   return {

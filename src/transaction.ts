@@ -19,6 +19,7 @@ import {
 import { isCanonicalUuid } from './schemas.js';
 import { QueryRunner, type QueryEvent } from './query-runner.js';
 import { createRepositories, type Repositories } from './repositories/index.js';
+import { isStaleStatementError, type StatementNames } from './statement-names.js';
 
 /** What a withUser callback receives: the repositories of the current user. */
 export interface Transaction extends Repositories {
@@ -31,6 +32,8 @@ export interface TransactionSettings {
   pool: pg.Pool;
   appRole: string;
   onQuery: ((event: QueryEvent) => void) | undefined;
+  /** Undefined when the store sends unnamed statements (namedStatements: false). */
+  statementNames?: StatementNames | undefined;
 }
 
 export const ROLE_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -75,7 +78,7 @@ export async function execTransaction<T>(settings: TransactionSettings, userId: 
   client.on('error', onClientError);
   try {
     await begin(client, userId, settings.appRole);
-    const runner = new QueryRunner(client, userId, settings.onQuery);
+    const runner = new QueryRunner(client, userId, settings.onQuery, settings.statementNames);
     const tx: Transaction = Object.freeze({ userId, ...createRepositories(runner) });
     let result: T;
     try {
@@ -87,7 +90,7 @@ export async function execTransaction<T>(settings: TransactionSettings, userId: 
     await commit(client, runner);
     return result;
   } catch (error) {
-    broken = broken || isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause);
+    broken = broken || isConnectionFailure(error) || isConnectionFailure((error as Error)?.cause) || isStaleStatementError(error);
     if (!broken) broken = !(await rollback(client));
     throw error;
   } finally {
