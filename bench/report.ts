@@ -99,7 +99,7 @@ export function summarize(cells: CellResult[]): Results {
   });
   const ratios: Ratio[] = [];
   for (const lib of figures.filter((f) => f.contender === 'library')) {
-    for (const against of ['pgbench', 'raw-named', 'raw-unnamed', 'drizzle', 'library-unnamed']) {
+    for (const against of ['pgbench', 'raw-named', 'raw-unnamed', 'drizzle', 'library-unnamed', 'raw-pipelined']) {
       const other = figures.find((f) => f.workload === lib.workload && f.clients === lib.clients && f.contender === against);
       if (!other) continue;
       const perRound = lib.roundTps.map((t, i) => t / other.roundTps[i]!).filter(Number.isFinite);
@@ -160,6 +160,7 @@ const CONTENDER_TITLES: Record<string, string> = {
   library: 'library',
   'library-unnamed': 'library, namedStatements off',
   drizzle: 'Drizzle (RLS pattern)',
+  'raw-pipelined': 'raw pg, one round trip (exploration)',
 };
 
 export function renderMarkdown(info: RunInfo, results: Results): string {
@@ -177,7 +178,7 @@ export function renderMarkdown(info: RunInfo, results: Results): string {
   lines.push('', '## Targets', '', '| target | met | where |', '| --- | --- | --- |');
   for (const t of targets(results)) lines.push(`| ${t.what} | ${t.met ? 'yes' : '**no**'} | ${t.where} |`);
   lines.push('', '## Ratios (library tx/s over the other\'s; per-round range in brackets)', '');
-  const against = ['pgbench', 'raw-named', 'raw-unnamed', 'drizzle', 'library-unnamed'].filter((a) => results.ratios.some((r) => r.against === a));
+  const against = ['pgbench', 'raw-named', 'raw-unnamed', 'drizzle', 'library-unnamed', 'raw-pipelined'].filter((a) => results.ratios.some((r) => r.against === a));
   lines.push(`| workload | clients | ${against.map((a) => `/ ${CONTENDER_TITLES[a]}`).join(' | ')} |`);
   lines.push(`| --- | --- | ${against.map(() => '---').join(' | ')} |`);
   const keys = [...new Set(results.figures.map((f) => `${f.workload}|${f.clients}`))];

@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createStore, type Store } from '../src/index.js';
+import type { Store } from '../src/index.js';
+import { loadLibrary } from './library.js';
 import { transactionPrologue } from '../src/transaction.js';
 import { statementNameOf } from '../src/statement-names.js';
 import { packageRoot } from '../src/paths.js';
@@ -21,9 +22,14 @@ import { recordStatements, resetScratch, workloads, type Recorded, type Workload
 import * as dz from './drizzle.js';
 import { summarize, writeReport, type CellResult, type RunInfo } from './report.js';
 import { runUsers } from './users.js';
+import { runDecoding } from './decoding.js';
+import { runOverhead } from './overhead.js';
+import { pipelinedTransaction } from './pipelined.js';
 
-export const CONTENDERS = ['pgbench', 'raw-named', 'raw-unnamed', 'library', 'library-unnamed', 'drizzle'] as const;
+export const CONTENDERS = ['pgbench', 'raw-named', 'raw-unnamed', 'library', 'library-unnamed', 'drizzle', 'raw-pipelined'] as const;
 export type Contender = (typeof CONTENDERS)[number];
+/** raw-pipelined is an exploration (bench/pipelined.ts), run only when asked for with --contenders. */
+const DEFAULT_CONTENDERS = CONTENDERS.filter((c) => c !== 'raw-pipelined');
 
 interface Options {
   quick: boolean;
@@ -48,11 +54,11 @@ function parseArgs(argv: string[]): Options {
     if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
     return v;
   };
-  const known = ['--quick', '--rounds', '--seconds', '--warmup', '--clients', '--only', '--contenders', '--fill-users', '--users', '--note', '--out', '--think-ms'];
+  const known = ['--quick', '--rounds', '--seconds', '--warmup', '--clients', '--only', '--contenders', '--fill-users', '--users', '--note', '--out', '--think-ms', '--decoding', '--overhead'];
   for (const arg of argv) if (arg.startsWith('--') && !known.includes(arg)) throw new Error(`unknown option ${arg} (bench/README.md lists them)`);
   const fill = { ...(quick ? QUICK_FILL : FULL_FILL) };
   if (value('--fill-users')) fill.users = Number(value('--fill-users'));
-  const contenders = (value('--contenders')?.split(',') ?? [...CONTENDERS]) as Contender[];
+  const contenders = (value('--contenders')?.split(',') ?? [...DEFAULT_CONTENDERS]) as Contender[];
   for (const c of contenders) if (!CONTENDERS.includes(c)) throw new Error(`unknown contender ${c}: one of ${CONTENDERS.join(', ')}`);
   return {
     quick,
@@ -83,10 +89,19 @@ async function main(): Promise<void> {
   log(`database: ${db.description}, PostgreSQL ${db.serverVersion}`);
   const pools: { end(): Promise<void> }[] = [];
   try {
+    const { createStore } = await loadLibrary(log);
     const fill = await ensureFill(db.url, options.fill, log);
     log(`fill: ${fill === 'reused' ? 'reused (parameters match)' : 'made'}`);
+    if (process.argv.includes('--overhead')) {
+      await runOverhead(db.url, options.fill, log, createStore);
+      return;
+    }
+    if (process.argv.includes('--decoding')) {
+      await runDecoding(db.url, log, createStore);
+      return;
+    }
     if (options.users !== undefined) {
-      await runUsers(db.url, options.fill, options.users, log);
+      await runUsers(db.url, options.fill, options.users, log, createStore);
       return;
     }
     await resetScratch(db.url, options.fill);
@@ -104,7 +119,7 @@ async function main(): Promise<void> {
     const chosen = workloads(options.fill).filter((w) => !options.only || options.only.includes(w.name));
     const prepared: Prepared[] = [];
     for (const workload of chosen) {
-      const recorded = (await recordStatements(db.url, workload)).map((byOp) =>
+      const recorded = (await recordStatements(db.url, workload, createStore)).map((byOp) =>
         byOp.map((statements) => statements.map((s) => ({ ...s, name: statementNameOf(s.text) }))),
       );
       const scripts = pgbench
@@ -172,6 +187,22 @@ async function main(): Promise<void> {
               sample = await driveNode((i) => {
                 const k = pick();
                 return workload.library(store, workload.targets[k]!, i % workload.ops);
+              }, measure);
+            } else if (contender === 'raw-pipelined') {
+              const pool = poolFor(`${contender}:${clients}`, clients);
+              sample = await driveNode(async (i) => {
+                const k = pick();
+                const statements = recorded[k]![i % workload.ops]!;
+                if (statements.length !== 1) throw new Error('raw-pipelined runs single-statement transactions only');
+                const client = await pool.connect();
+                try {
+                  await pipelinedTransaction(client, workload.targets[k]!.userId, 'todo_chat_app', statements[0]!);
+                } catch (error) {
+                  await client.query('rollback').catch(() => undefined);
+                  throw error;
+                } finally {
+                  client.release();
+                }
               }, measure);
             } else if (contender === 'drizzle') {
               const d = drizzleFor(clients);

@@ -15,7 +15,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { createStore, type NewMessage } from '../src/index.js';
+import type { NewMessage } from '../src/index.js';
+import type { Library } from './library.js';
 import { packageRoot } from '../src/paths.js';
 import type { FillParameters } from './fill.js';
 import { percentile } from './measure.js';
@@ -39,7 +40,7 @@ interface Written {
   tasks: { title: string; completed: boolean }[];
 }
 
-export async function runUsers(url: string, _fill: FillParameters, count: number, log: (line: string) => void): Promise<void> {
+export async function runUsers(url: string, _fill: FillParameters, count: number, log: (line: string) => void, createStore: Library['createStore']): Promise<void> {
   const poolSize = Number(process.env.TCDB_BENCH_POOL ?? 10);
   const thinkMs = Number(argValue('--think-ms') ?? 1000);
   const store = createStore({ connectionString: url, maxConnections: poolSize });

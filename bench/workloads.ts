@@ -13,7 +13,8 @@
  * Every contender picks its target at random from the same TARGETS targets.
  */
 import pg from 'pg';
-import { createStore, type NewMessage, type Store } from '../src/index.js';
+import type { NewMessage, Store } from '../src/index.js';
+import type { Library } from './library.js';
 import * as dz from './drizzle.js';
 import { ids, type FillParameters } from './fill.js';
 
@@ -157,7 +158,7 @@ export function workloads(fill: FillParameters): Workload[] {
  * by running it once through a pool whose clients write down every query
  * (the prologue and COMMIT, which the contenders send themselves, left out).
  */
-export async function recordStatements(url: string, workload: Workload): Promise<Recorded[][][]> {
+export async function recordStatements(url: string, workload: Workload, createStore: Library['createStore']): Promise<Recorded[][][]> {
   let recording: Recorded[] | undefined;
   class RecordingClient extends pg.Client {}
   const original = pg.Client.prototype.query;

@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { InternalError, NotFoundError, TransactionAbortedError, UsageError, mapDatabaseError } from './errors.js';
-import type { NamedQuery } from './named-query.js';
+import { runNamedQuery, type NamedQuery } from './named-query.js';
 import type { StatementNames } from './statement-names.js';
 
 export interface QueryEvent {
@@ -75,7 +75,7 @@ export class QueryRunner {
     const started = performance.now();
     try {
       this.sending = named.name;
-      const rows = await named.query.run(params, this.connection);
+      const rows = await runNamedQuery(named, params, this.connection);
       this.report(named.name, started, rows.length);
       return rows;
     } catch (error) {
