@@ -190,6 +190,7 @@ export function renderMarkdown(info: RunInfo, results: Results): string {
     });
     lines.push(`| ${workload} | ${clients} | ${cells.join(' | ')} |`);
   }
+  lines.push('', ...renderProfile(results));
   lines.push('', '## Every figure', '', 'Latencies in ms; CPU in µs per transaction (client: this process or pgbench; server: all PostgreSQL processes).', '');
   lines.push('| workload | clients | contender | tx/s | per round | p50 | p95 | p99 | client CPU | server CPU | errors |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -202,11 +203,66 @@ export function renderMarkdown(info: RunInfo, results: Results): string {
   return lines.join('\n');
 }
 
+/**
+ * Where a serial transaction's time goes, per workload, in µs: the wall time
+ * (1 / tx/s), the server's CPU, the client's CPU, and the rest (round trips,
+ * waiting for the CPU on a shared machine, the kernel's network path). For
+ * the library, its client CPU splits into the driver's (raw node-postgres,
+ * named, sending the same statements) and the library's own (the
+ * difference).
+ */
+export function profileOf(results: Results): { workload: string; contender: string; wallUs: number; serverUs: number | null; clientUs: number; driverUs: number | null; libraryUs: number | null; restUs: number | null }[] {
+  const out = [];
+  for (const workload of [...new Set(results.figures.map((f) => f.workload))]) {
+    const fig = (contender: string) => results.figures.find((f) => f.workload === workload && f.clients === 1 && f.contender === contender);
+    const raw = fig('raw-named');
+    for (const contender of ['pgbench', 'raw-named', 'library', 'raw-pipelined']) {
+      const f = fig(contender);
+      if (!f) continue;
+      const wallUs = 1e6 / f.tps;
+      const clientUs = f.clientCpuUsPerTx;
+      const driverUs = contender === 'library' && raw ? Math.min(raw.clientCpuUsPerTx, clientUs) : contender === 'pgbench' ? null : clientUs;
+      const libraryUs = contender === 'library' && driverUs !== null ? clientUs - driverUs : null;
+      out.push({
+        workload,
+        contender,
+        wallUs: round(wallUs, 0),
+        serverUs: f.serverCpuUsPerTx,
+        clientUs,
+        driverUs: driverUs === null ? null : round(driverUs, 0),
+        libraryUs: libraryUs === null ? null : round(libraryUs, 0),
+        restUs: f.serverCpuUsPerTx === null ? null : round(Math.max(0, wallUs - f.serverCpuUsPerTx - clientUs), 0),
+      });
+    }
+  }
+  return out;
+}
+
+function renderProfile(results: Results): string[] {
+  const rows = profileOf(results);
+  if (!rows.length) return [];
+  const n = (x: number | null) => (x === null ? '' : x.toFixed(0));
+  return [
+    '## Where a serial transaction\'s time goes (µs per transaction, 1 client)',
+    '',
+    'wall = 1 / tx/s; server = CPU of all PostgreSQL processes; client = CPU of the client process (pgbench, or this Node process: driver and library);',
+    "for the library, driver = raw node-postgres' client CPU on the same statements and library = the rest of its client CPU;",
+    'rest = wall - server - client: round trips through the kernel, and waiting for a CPU on this shared 2-core machine. CPU figures are',
+    'measured over whole cells and share the noise of the run; `npm run bench -- --overhead` measures the library\'s own part alone.',
+    '',
+    '| workload | contender | wall | server CPU | client CPU | of which driver | of which library | rest |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) => `| ${r.workload} | ${CONTENDER_TITLES[r.contender] ?? r.contender} | ${n(r.wallUs)} | ${n(r.serverUs)} | ${n(r.clientUs)} | ${n(r.driverUs)} | ${n(r.libraryUs)} | ${n(r.restUs)} |`,
+    ),
+  ];
+}
+
 export function writeReport(base: string, info: RunInfo, results: Results): { json: string; markdown: string } {
   fs.mkdirSync(path.dirname(base), { recursive: true });
   const json = `${base}.json`;
   const markdown = `${base}.md`;
-  fs.writeFileSync(json, `${JSON.stringify({ info, targets: targets(results), ...results }, null, 2)}\n`);
+  fs.writeFileSync(json, `${JSON.stringify({ info, targets: targets(results), profile: profileOf(results), ...results }, null, 2)}\n`);
   fs.writeFileSync(markdown, renderMarkdown(info, results));
   return { json, markdown };
 }

@@ -63,8 +63,8 @@ function parseArgs(argv: string[]): Options {
   return {
     quick,
     rounds: Number(value('--rounds') ?? (quick ? 1 : 3)),
-    warmMs: Number(value('--warmup') ?? (quick ? 0.5 : 2)) * 1000,
-    measureMs: Number(value('--seconds') ?? (quick ? 1.2 : 6)) * 1000,
+    warmMs: Number(value('--warmup') ?? (quick ? 0.3 : 2)) * 1000,
+    measureMs: Number(value('--seconds') ?? (quick ? 1 : 6)) * 1000,
     clients: (value('--clients') ?? '1,16').split(',').map(Number),
     only: value('--only')?.split(','),
     contenders,
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     const fill = await ensureFill(db.url, options.fill, log);
     log(`fill: ${fill === 'reused' ? 'reused (parameters match)' : 'made'}`);
     if (process.argv.includes('--overhead')) {
+      await resetScratch(db.url, options.fill);
       await runOverhead(db.url, options.fill, log, createStore);
       return;
     }
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
       return;
     }
     if (options.users !== undefined) {
-      await runUsers(db.url, options.fill, options.users, log, createStore);
+      await runUsers(db.url, options.users, log, createStore);
       return;
     }
     await resetScratch(db.url, options.fill);

@@ -162,9 +162,12 @@ export async function recordStatements(url: string, workload: Workload, createSt
   let recording: Recorded[] | undefined;
   class RecordingClient extends pg.Client {}
   const original = pg.Client.prototype.query;
-  // Override on the subclass only: the library's statements are (text, values) with namedStatements off.
+  // Override on the subclass only: with namedStatements off the library sends { text, values, types }; the prologue and COMMIT are plain strings.
   (RecordingClient.prototype as unknown as { query: unknown }).query = function (this: pg.Client, config: unknown, values?: unknown, callback?: unknown) {
-    if (recording && typeof config === 'string' && Array.isArray(values)) recording.push({ text: config, values: [...values] });
+    const statement = config as { text?: unknown; values?: unknown };
+    if (recording && typeof statement === 'object' && statement !== null && typeof statement.text === 'string' && Array.isArray(statement.values)) {
+      recording.push({ text: statement.text, values: [...(statement.values as unknown[])] });
+    }
     return (original as (...args: unknown[]) => unknown).call(this, config, values, callback);
   };
   const pool = new pg.Pool({ connectionString: url, max: 1, Client: RecordingClient });

@@ -10,6 +10,7 @@ import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { InternalError, NotFoundError, TransactionAbortedError, UsageError, mapDatabaseError } from './errors.js';
 import { runNamedQuery, type NamedQuery } from './named-query.js';
 import type { StatementNames } from './statement-names.js';
+import { ROW_TYPES } from './row-types.js';
 
 export interface QueryEvent {
   /** The query's @name in sql/, e.g. "CreateTask". */
@@ -48,7 +49,7 @@ export class QueryRunner {
     this.connection = {
       query: (text, values) => {
         if (this.ended) return Promise.reject(new UsageError('this transaction has ended; use tx only inside its withUser callback'));
-        const sent = statementNames ? client.query(statementNames.statement(this.sending, text, values)) : client.query(text, values);
+        const sent = client.query(statementNames ? statementNames.statement(this.sending, text, values) : { text, values, types: ROW_TYPES });
         return sent.then((result) => ({ rows: result.rows, rowCount: result.rowCount ?? 0 }));
       },
     };

@@ -13,6 +13,7 @@
  * across transactions: PgBouncer before 1.21 in transaction mode.
  */
 import { createHash } from 'node:crypto';
+import { ROW_TYPES } from './row-types.js';
 
 /** What the server calls a statement of ours: `tcdb_` and 22 characters of the text's SHA-256 (within NAMEDATALEN). */
 export const STATEMENT_NAME_PREFIX = 'tcdb_';
@@ -27,6 +28,8 @@ export interface NamedStatement {
   name: string;
   text: string;
   values: unknown[];
+  /** How its rows are decoded (src/row-types.ts). */
+  types: typeof ROW_TYPES;
 }
 
 /**
@@ -45,7 +48,7 @@ export class StatementNames {
       known = { text, name: statementNameOf(text) };
       this.byQuery.set(queryName, known);
     }
-    return { name: known.name, text, values };
+    return { name: known.name, text, values, types: ROW_TYPES };
   }
 }
 
