@@ -9,6 +9,11 @@
  *   Parse/Bind/Execute  commit
  *   Sync
  *
+ * Or, with `commit: false`, the first three before one Sync and COMMIT as its
+ * own query: two round trips, and what withUser itself could do (send the
+ * prologue with the callback's first statement) without knowing the
+ * callback's statements in advance (contender `raw-pipelined-prologue`).
+ *
  * node-postgres sends one Sync per query and waits for its ReadyForQuery, so
  * this is a custom "submittable" (the interface pg-cursor uses): it writes all
  * the messages at once and reads the answers in order, keeping the rows of the
@@ -63,6 +68,7 @@ class Pipeline {
     private readonly userId: string,
     private readonly appRole: string,
     private readonly statement: { name: string; text: string; values: unknown[] },
+    private readonly withCommit: boolean,
   ) {
     this.done = new Promise((resolve, reject) => {
       this.resolve = resolve;
@@ -77,7 +83,7 @@ class Pipeline {
         [BEGIN, [], false],
         [CONTEXT, [this.userId, this.appRole], false],
         [this.statement, this.statement.values, true],
-        [COMMIT, [], false],
+        ...(this.withCommit ? [[COMMIT, [], false] as [{ name: string; text: string }, unknown[], boolean]] : []),
       ];
       for (const [statement, values, describe] of steps) {
         if (connection.parsedStatements[statement.name] === undefined) {
@@ -126,8 +132,9 @@ class Pipeline {
   }
 
   handleReadyForQuery(): void {
-    if (this.completed !== 4) {
-      this.reject(new Error(`pipeline ended after ${this.completed} of 4 statements`));
+    const expected = this.withCommit ? 4 : 3;
+    if (this.completed !== expected) {
+      this.reject(new Error(`pipeline ended after ${this.completed} of ${expected} statements`));
       return;
     }
     for (const statement of this.parsed) this.connection!.parsedStatements[statement.name] = statement.text;
@@ -135,14 +142,19 @@ class Pipeline {
   }
 }
 
-/** Runs one statement in its own transaction as the user, in one round trip; rejects (the caller rolls back) on any error. */
+/**
+ * Runs one statement in its own transaction as the user, in one round trip
+ * (with `commit: false` the transaction stays open, for the caller's COMMIT);
+ * rejects (the caller rolls back) on any error.
+ */
 export function pipelinedTransaction(
   client: pg.PoolClient,
   userId: string,
   appRole: string,
   statement: { name: string; text: string; values: unknown[] },
+  options: { commit: boolean } = { commit: true },
 ): Promise<unknown[]> {
-  const pipeline = new Pipeline(userId, appRole, statement);
+  const pipeline = new Pipeline(userId, appRole, statement, options.commit);
   void client.query(pipeline as unknown as pg.QueryConfig);
   return pipeline.done;
 }

@@ -99,7 +99,7 @@ export function summarize(cells: CellResult[]): Results {
   });
   const ratios: Ratio[] = [];
   for (const lib of figures.filter((f) => f.contender === 'library')) {
-    for (const against of ['pgbench', 'raw-named', 'raw-unnamed', 'drizzle', 'library-unnamed', 'raw-pipelined']) {
+    for (const against of ['pgbench', 'raw-named', 'raw-unnamed', 'drizzle', 'library-unnamed', 'raw-pipelined', 'raw-pipelined-prologue']) {
       const other = figures.find((f) => f.workload === lib.workload && f.clients === lib.clients && f.contender === against);
       if (!other) continue;
       const perRound = lib.roundTps.map((t, i) => t / other.roundTps[i]!).filter(Number.isFinite);
@@ -161,6 +161,7 @@ const CONTENDER_TITLES: Record<string, string> = {
   'library-unnamed': 'library, namedStatements off',
   drizzle: 'Drizzle (RLS pattern)',
   'raw-pipelined': 'raw pg, one round trip (exploration)',
+  'raw-pipelined-prologue': 'raw pg, prologue pipelined with the statement, two round trips (exploration)',
 };
 
 export function renderMarkdown(info: RunInfo, results: Results): string {
@@ -178,7 +179,7 @@ export function renderMarkdown(info: RunInfo, results: Results): string {
   lines.push('', '## Targets', '', '| target | met | where |', '| --- | --- | --- |');
   for (const t of targets(results)) lines.push(`| ${t.what} | ${t.met ? 'yes' : '**no**'} | ${t.where} |`);
   lines.push('', '## Ratios (library tx/s over the other\'s; per-round range in brackets)', '');
-  const against = ['pgbench', 'raw-named', 'raw-unnamed', 'drizzle', 'library-unnamed', 'raw-pipelined'].filter((a) => results.ratios.some((r) => r.against === a));
+  const against = ['pgbench', 'raw-named', 'raw-unnamed', 'drizzle', 'library-unnamed', 'raw-pipelined', 'raw-pipelined-prologue'].filter((a) => results.ratios.some((r) => r.against === a));
   lines.push(`| workload | clients | ${against.map((a) => `/ ${CONTENDER_TITLES[a]}`).join(' | ')} |`);
   lines.push(`| --- | --- | ${against.map(() => '---').join(' | ')} |`);
   const keys = [...new Set(results.figures.map((f) => `${f.workload}|${f.clients}`))];
@@ -216,7 +217,7 @@ export function profileOf(results: Results): { workload: string; contender: stri
   for (const workload of [...new Set(results.figures.map((f) => f.workload))]) {
     const fig = (contender: string) => results.figures.find((f) => f.workload === workload && f.clients === 1 && f.contender === contender);
     const raw = fig('raw-named');
-    for (const contender of ['pgbench', 'raw-named', 'library', 'raw-pipelined']) {
+    for (const contender of ['pgbench', 'raw-named', 'library', 'raw-pipelined-prologue', 'raw-pipelined']) {
       const f = fig(contender);
       if (!f) continue;
       const wallUs = 1e6 / f.tps;

@@ -26,10 +26,10 @@ import { runDecoding } from './decoding.js';
 import { runOverhead } from './overhead.js';
 import { pipelinedTransaction } from './pipelined.js';
 
-export const CONTENDERS = ['pgbench', 'raw-named', 'raw-unnamed', 'library', 'library-unnamed', 'drizzle', 'raw-pipelined'] as const;
+export const CONTENDERS = ['pgbench', 'raw-named', 'raw-unnamed', 'library', 'library-unnamed', 'drizzle', 'raw-pipelined', 'raw-pipelined-prologue'] as const;
 export type Contender = (typeof CONTENDERS)[number];
-/** raw-pipelined is an exploration (bench/pipelined.ts), run only when asked for with --contenders. */
-const DEFAULT_CONTENDERS = CONTENDERS.filter((c) => c !== 'raw-pipelined');
+/** The raw-pipelined contenders are an exploration (bench/pipelined.ts), run only when asked for with --contenders. */
+const DEFAULT_CONTENDERS = CONTENDERS.filter((c) => !c.startsWith('raw-pipelined'));
 
 interface Options {
   quick: boolean;
@@ -189,15 +189,17 @@ async function main(): Promise<void> {
                 const k = pick();
                 return workload.library(store, workload.targets[k]!, i % workload.ops);
               }, measure);
-            } else if (contender === 'raw-pipelined') {
+            } else if (contender === 'raw-pipelined' || contender === 'raw-pipelined-prologue') {
               const pool = poolFor(`${contender}:${clients}`, clients);
+              const commit = contender === 'raw-pipelined';
               sample = await driveNode(async (i) => {
                 const k = pick();
                 const statements = recorded[k]![i % workload.ops]!;
-                if (statements.length !== 1) throw new Error('raw-pipelined runs single-statement transactions only');
+                if (statements.length !== 1) throw new Error(`${contender} runs single-statement transactions only`);
                 const client = await pool.connect();
                 try {
-                  await pipelinedTransaction(client, workload.targets[k]!.userId, 'todo_chat_app', statements[0]!);
+                  await pipelinedTransaction(client, workload.targets[k]!.userId, 'todo_chat_app', statements[0]!, { commit });
+                  if (!commit) await client.query('commit');
                 } catch (error) {
                   await client.query('rollback').catch(() => undefined);
                   throw error;
