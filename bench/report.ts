@@ -170,6 +170,7 @@ export function renderMarkdown(info: RunInfo, results: Results): string {
   lines.push(`- date: ${info.date}, ${info.durationSeconds}s; commit ${info.commit}`);
   lines.push(`- machine: ${Object.entries(info.machine).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join('/') : String(v)}`).join('; ')}`);
   if (info.note) lines.push(`- note: ${info.note}`);
+  if (!info.quick) lines.push('- where each gap comes from, the pipelining exploration, decoding and the 1,000-user run: [FINDINGS.md](FINDINGS.md)');
   lines.push(
     `- fill: ${info.fill.users} users x ${info.fill.conversations} conversations x ${info.fill.messages} messages, ${info.fill.tasks} tasks each, one conversation of ${info.fill.bigMessages}`,
   );

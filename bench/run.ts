@@ -131,6 +131,7 @@ async function main(): Promise<void> {
         : undefined;
       prepared.push({ workload, recorded, scripts });
       log(`workload ${workload.name}: ${workload.title}; ${recorded[0]![0]!.length} statement(s) per transaction`);
+      if (workload.kind === 'read' && contenders.some((c) => c.startsWith('raw-pipelined'))) await checkPipelined(db.url, workload, recorded);
     }
 
     // One pool (or store) per contender and number of clients, kept for the whole run, as an application keeps its pool.
@@ -275,6 +276,30 @@ async function main(): Promise<void> {
   } finally {
     for (const pool of pools) await pool.end().catch(() => undefined);
     await db.release();
+  }
+}
+
+/**
+ * The exploration's pipelines must return exactly the rows that node-postgres
+ * returns for the same statement in the same transaction shape (read
+ * workloads, first target), or their figures would mean nothing.
+ */
+async function checkPipelined(url: string, workload: Workload, recorded: (Recorded & { name: string })[][][]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const target = workload.targets[0]!;
+    const statement = recorded[0]![0]![0]!;
+    await client.query(transactionPrologue(target.userId, 'todo_chat_app'));
+    const expected = (await client.query({ text: statement.text, values: statement.values })).rows;
+    await client.query('commit');
+    for (const commit of [true, false]) {
+      const rows = await pipelinedTransaction(client as unknown as pg.PoolClient, target.userId, 'todo_chat_app', statement, { commit });
+      if (!commit) await client.query('commit');
+      if (JSON.stringify(rows) !== JSON.stringify(expected)) throw new Error(`the pipelined ${workload.name} (commit ${commit}) returned other rows than node-postgres`);
+    }
+  } finally {
+    await client.end();
   }
 }
 

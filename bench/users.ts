@@ -71,7 +71,9 @@ function shapeOf(m: { role: string; content: string; toolCalls?: unknown; toolCa
 export async function runUsers(url: string, count: number, log: (line: string) => void, createStore: Library['createStore']): Promise<void> {
   const poolSize = Number(process.env.TCDB_BENCH_POOL ?? 10);
   const thinkMs = Number(argValue('--think-ms') ?? 1000);
-  const store = createStore({ connectionString: url, maxConnections: poolSize });
+  // Each statement's own time (onQuery): what the server and the driver take, without the wait for a pooled connection.
+  const statementMs: number[] = [];
+  const store = createStore({ connectionString: url, maxConnections: poolSize, onQuery: (event) => statementMs.push(event.durationMs) });
   const admin = new pg.Pool({ connectionString: url, max: 2 });
   admin.on('error', () => undefined);
   const run = crypto.randomBytes(4).toString('hex');
@@ -163,6 +165,8 @@ export async function runUsers(url: string, count: number, log: (line: string) =
   log(`errors: ${errors.length}`);
   for (const [message, n] of countBy(errors.map((e) => `${e.operation}: ${e.error}`)).slice(0, 5)) log(`  ${n} x ${message}`);
   log(`per call (all): p50 ${overall.p50Ms} ms, p99 ${overall.p99Ms} ms, max ${overall.maxMs} ms`);
+  const statements = figures(statementMs);
+  log(`per statement (onQuery, without waiting for a pooled connection, begin and commit): p50 ${statements.p50Ms} ms, p99 ${statements.p99Ms} ms`);
   for (const op of OPERATIONS) {
     const f = perOperation[op]!;
     log(`  ${op.padEnd(22)} ${String(f.calls).padStart(6)} calls  p50 ${f.p50Ms.toFixed(2).padStart(7)} ms  p99 ${f.p99Ms.toFixed(2).padStart(7)} ms  max ${f.maxMs.toFixed(2).padStart(8)} ms  errors ${f.errors}`);
@@ -250,10 +254,11 @@ export async function runUsers(url: string, count: number, log: (line: string) =
     errors: errors.length,
     ...overall,
     perOperation,
+    statements,
     mismatchedUsers: mismatches,
     target: { p99BelowMs: P99_TARGET_MS, met },
   };
-  const base = path.join(packageRoot, 'bench', 'results', `users-${count}`);
+  const base = path.join(packageRoot, 'bench', 'results', `users-${count}${argValue('--think-ms') === undefined ? '' : `-think-${thinkMs}`}`);
   fs.mkdirSync(path.dirname(base), { recursive: true });
   fs.writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   fs.writeFileSync(`${base}.md`, renderUsers(result, argValue('--note') ?? ''));
@@ -276,6 +281,7 @@ function renderUsers(r: {
   p99Ms: number;
   maxMs: number;
   perOperation: Record<string, { calls: number; p50Ms: number; p99Ms: number; maxMs: number; errors: number }>;
+  statements: { calls: number; p50Ms: number; p99Ms: number; maxMs: number };
   mismatchedUsers: number;
   target: { p99BelowMs: number; met: boolean };
 }, note: string): string {
@@ -292,6 +298,7 @@ function renderUsers(r: {
     '| --- | --- | --- | --- | --- | --- |',
     `| all | ${r.calls} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.errors} |`,
     ...Object.entries(r.perOperation).map(([op, f]) => `| \`${op}\` | ${f.calls} | ${f.p50Ms} | ${f.p99Ms} | ${f.maxMs} | ${f.errors} |`),
+    `| each statement alone (onQuery: no wait for a connection, no begin or commit) | ${r.statements.calls} | ${r.statements.p50Ms} | ${r.statements.p99Ms} | ${r.statements.maxMs} | |`,
     '',
   ];
   return lines.join('\n');
