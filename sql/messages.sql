@@ -323,12 +323,14 @@ left join lateral (
 ) as m on true;
 
 /*
-  Every message of a conversation, oldest first, its full reconstruction, but
-  only while the conversation holds at most :maxMessages messages of at most
-  :maxBytes in all; lastPosition and historyBytes say how much it holds, so
-  that a larger one is refused before anything is read. No row: not the
-  current user's conversation; one row with a null id: empty or too large.
-  :userId is a planner hint (sql/README.md).
+  Every message of a conversation, its full reconstruction, but only while
+  the conversation holds at most :maxMessages messages of at most :maxBytes
+  in all; lastPosition and historyBytes say how much it holds, so that a
+  larger one is refused before anything is read. No row: not the current
+  user's conversation; one row with a null id: empty or too large. In no
+  particular order: positions are 1..lastPosition without gaps, so the
+  library puts each row in its place, and the server never sorts a
+  conversation (sql/README.md). :userId is a planner hint (sql/README.md).
 */
 /* @name ListAllMessages */
 select c.last_position as "lastPosition", c.history_bytes as "historyBytes",
@@ -338,8 +340,7 @@ from todo_chat.conversations c
 left join todo_chat.messages m
   on m.user_id = :userId! and m.conversation_id = c.id
   and c.last_position <= :maxMessages!::integer and c.history_bytes <= :maxBytes!::bigint
-where c.user_id = :userId! and c.id = :conversationId!
-order by m.position;
+where c.user_id = :userId! and c.id = :conversationId!;
 
 /*
   The next :limit messages of a conversation after position :after, oldest

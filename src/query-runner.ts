@@ -8,7 +8,9 @@
 import type pg from 'pg';
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { InternalError, NotFoundError, TransactionAbortedError, UsageError, mapDatabaseError } from './errors.js';
-import type { NamedQuery } from './named-query.js';
+import { runNamedQuery, type NamedQuery } from './named-query.js';
+import type { StatementNames } from './statement-names.js';
+import { ROW_TYPES } from './row-types.js';
 
 export interface QueryEvent {
   /** The query's @name in sql/, e.g. "CreateTask". */
@@ -33,17 +35,22 @@ export class QueryRunner {
   /** The driver error that aborted this transaction, if one did: later queries would only get 25P02. */
   private abortedBy: unknown;
   private readonly connection: IDatabaseConnection;
+  /** The @name of the query being sent: pgtyped calls connection.query synchronously inside run(). */
+  private sending = '';
 
   constructor(
     client: pg.ClientBase,
     /** The user the transaction runs as (already validated and set on the server). */
     readonly userId: string,
     private readonly onQuery?: (event: QueryEvent) => void,
+    /** Names each statement by its text (src/statement-names.ts); undefined: unnamed statements. */
+    statementNames?: StatementNames,
   ) {
     this.connection = {
       query: (text, values) => {
         if (this.ended) return Promise.reject(new UsageError('this transaction has ended; use tx only inside its withUser callback'));
-        return client.query(text, values).then((result) => ({ rows: result.rows, rowCount: result.rowCount ?? 0 }));
+        const sent = client.query(statementNames ? statementNames.statement(this.sending, text, values) : { text, values, types: ROW_TYPES });
+        return sent.then((result) => ({ rows: result.rows, rowCount: result.rowCount ?? 0 }));
       },
     };
   }
@@ -63,7 +70,8 @@ export class QueryRunner {
     if (this.abortedBy !== undefined) throw new TransactionAbortedError(this.abortedBy);
     const started = performance.now();
     try {
-      const rows = await named.query.run(params, this.connection);
+      this.sending = named.name;
+      const rows = await runNamedQuery(named, params, this.connection);
       this.report(named.name, started, rows.length);
       return rows;
     } catch (error) {

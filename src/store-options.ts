@@ -41,6 +41,7 @@ const StoreOptionsSchema = z.strictObject({
   healthTimeoutMs: millis(1).optional(),
   closeGraceMs: millis(0).optional(),
   retry: z.union([z.literal(false), RetryOptions]).optional(),
+  namedStatements: z.boolean().optional(),
 });
 
 export type RetryOptions = z.input<typeof RetryOptions>;
@@ -92,6 +93,12 @@ export interface StoreOptions {
   closeGraceMs?: number;
   /** Retries (docs/operations.md); false: none before the callback, and no rerun of it. */
   retry?: RetryOptions | false;
+  /**
+   * Prepare each statement once per connection (default true). Turn it off
+   * behind a pooler that cannot carry prepared statements from one
+   * transaction to the next: PgBouncer before 1.21 in transaction mode.
+   */
+  namedStatements?: boolean;
 }
 
 /** What a store runs with: every option filled in. */
@@ -109,6 +116,7 @@ export interface ResolvedStoreOptions {
   healthTimeoutMs: number;
   closeGraceMs: number;
   retry: Required<RetryOptions>;
+  namedStatements: boolean;
 }
 
 export const DEFAULTS = {
@@ -149,5 +157,6 @@ export function resolveStoreOptions(options: StoreOptions): ResolvedStoreOptions
     healthTimeoutMs: o.healthTimeoutMs ?? DEFAULTS.healthTimeoutMs,
     closeGraceMs: o.closeGraceMs ?? DEFAULTS.closeGraceMs,
     retry: { ...DEFAULTS.retry, ...retry },
+    namedStatements: o.namedStatements ?? true,
   };
 }

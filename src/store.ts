@@ -12,6 +12,7 @@ import { UserId, parseInput } from './schemas.js';
 import { joinableTransaction, retryTransaction, type InFlight, type Transaction, type TransactionSettings } from './transaction.js';
 import { readHealth, type Health } from './health.js';
 import { sleep } from './backoff.js';
+import { StatementNames } from './statement-names.js';
 import { resolveStoreOptions, serializationRuns, type StoreOptions, type WithUserOptions } from './store-options.js';
 
 export type { QueryEvent } from './query-runner.js';
@@ -85,7 +86,15 @@ export function createStore(options: StoreOptions): Store {
   let closed = false;
   let closing: Promise<void> | undefined;
   const inFlight = new Set<InFlight>();
-  const settings: TransactionSettings = { pool, options: resolved, onQuery: resolved.onQuery, verifyAppRole, inFlight, isClosed: () => closed };
+  const settings: TransactionSettings = {
+    pool,
+    options: resolved,
+    onQuery: resolved.onQuery,
+    verifyAppRole,
+    inFlight,
+    isClosed: () => closed,
+    statementNames: resolved.namedStatements ? new StatementNames() : undefined,
+  };
 
   return {
     async withUser(rawUserId, fn, callOptions) {

@@ -30,6 +30,7 @@ import { createRepositories, type Repositories } from './repositories/index.js';
 import { openTransaction } from './acquire.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { ROLE_PATTERN, type ResolvedStoreOptions } from './store-options.js';
+import { isStaleStatementError, type StatementNames } from './statement-names.js';
 
 /** What a withUser callback receives: the repositories of the current user. */
 export interface Transaction extends Repositories {
@@ -47,6 +48,8 @@ export interface TransactionSettings {
   /** The transactions in flight, for close() to end after its grace period. */
   inFlight: Set<InFlight>;
   isClosed: () => boolean;
+  /** Undefined when the store sends unnamed statements (namedStatements: false). */
+  statementNames?: StatementNames | undefined;
 }
 
 /** A transaction in flight, as close() sees it. */
@@ -162,7 +165,7 @@ export async function execTransaction<T>(settings: TransactionSettings, userId: 
   };
   client.on('error', onClientError);
 
-  const runner = new QueryRunner(client, userId, settings.onQuery);
+  const runner = new QueryRunner(client, userId, settings.onQuery, settings.statementNames);
   const tx: Transaction = Object.freeze({ userId, ...createRepositories(runner) });
   const key = Object.freeze(Object.create(null) as object);
   openTransactions.set(key, { settings, tx });
@@ -222,7 +225,8 @@ export async function execTransaction<T>(settings: TransactionSettings, userId: 
       // The transaction failed before its end: roll back, or discard a connection that broke.
       const during = phase;
       phase = 'done';
-      broken = broken || brokeConnection(error);
+      // A connection whose prepared statements went stale (a schema change) is discarded, as a broken one.
+      broken = broken || brokeConnection(error) || isStaleStatementError(error);
       if (during === 'commit' && broken) {
         afterCommit.add(error as object);
         const outcome = new CommitOutcomeUnknownError('the connection was lost after COMMIT was sent: the transaction may have committed', { cause: error });

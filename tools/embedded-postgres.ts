@@ -145,3 +145,19 @@ export async function ensureDatabase(serverAdminUrl: string, database: string): 
   url.pathname = `/${database}`;
   return url.toString();
 }
+
+/**
+ * A persistent server on its own data folder and port (the benchmark's): like
+ * the development database, it reuses its data and a server already running
+ * on that folder.
+ */
+export async function startPersistentServer(options: { dataDir: string; port: number; flags: string[] }): Promise<RunningServer> {
+  const url = serverUrl(options.port);
+  if (await portInUse(options.port)) {
+    if (fs.existsSync(path.join(options.dataDir, 'postmaster.pid')) && (await canConnect(url))) {
+      return { url, port: options.port, dataDir: options.dataDir, startedHere: false, stop: async () => undefined };
+    }
+    throw new Error(`port ${options.port} is already in use by another program; choose another port`);
+  }
+  return start({ dataDir: options.dataDir, port: options.port, persistent: true, flags: options.flags });
+}

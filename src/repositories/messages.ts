@@ -72,6 +72,21 @@ function messagesOf(rows: (MessageRow & { id: string | null })[], conversationId
   return rows.filter((row): row is MessageRow => row.id !== null).map((row) => toMessage(row, conversationId));
 }
 
+/**
+ * Messages in position order without sorting: positions run 1..n without
+ * gaps, so each goes to index position - 1 (ListAllMessages returns them in
+ * no particular order, so that the server never sorts a whole conversation).
+ */
+function inPositionOrder(messages: Message[]): Message[] {
+  const ordered = new Array<Message>(messages.length);
+  for (const message of messages) {
+    const at = message.position - 1;
+    if (at < 0 || at >= ordered.length || ordered[at] !== undefined) throw new InternalError(`message positions are not 1..${messages.length} without gaps`);
+    ordered[at] = message;
+  }
+  return ordered;
+}
+
 export const MAX_TURN_MESSAGES = 100;
 /** All the messages of one append, as JSON: at most this many bytes. */
 export const MAX_TURN_BYTES = LIMITS.input.maxBytes;
@@ -299,7 +314,7 @@ export function messagesRepository(db: QueryRunner) {
             `(${maxMessages} messages, ${maxBytes} bytes): read it in batches with messages.batches()`,
         );
       }
-      return messagesOf(rows, conversationId);
+      return inPositionOrder(messagesOf(rows, conversationId));
     },
 
     /** Every message of the conversation, oldest first, in batches of `batchSize` (an async iterator): memory does not grow with the conversation. */

@@ -7,7 +7,12 @@
  *   into the next transaction on a server connection, checked by a raw query
  *   through the pooler after every transaction,
  * - the isolation promises hold through it,
- * - every repository operation works through it.
+ * - every repository operation works through it,
+ * - statement naming: off (namedStatements: false, as the store of this suite
+ *   runs) the same calls work on either server connection and nothing is
+ *   prepared on them; on (the default, for direct connections) a statement
+ *   prepared on one server connection is unknown on the next (26000): why
+ *   the option exists.
  *
  * Runs when tools/run-tests.ts started PgBouncer (TCDB_TEST_PGBOUNCER=1, as
  * .ci/run does); otherwise skips, saying so. Under CI it never skips.
@@ -20,7 +25,7 @@ import type pg from 'pg';
 import { createTestDatabase, onCleanup, rawPool, type TestDatabase } from '../helpers/db.js';
 import { asAppRoleWithoutUser, asUser, tryStatement } from '../helpers/transaction.js';
 import { pgbouncerAdmin, pgbouncerLoginRole, pgbouncerPoolSize, pgbouncerSkipReason, pgbouncerUrl } from '../helpers/pgbouncer.js';
-import { ConflictError, NotFoundError, createStore, type Store, type Transaction } from '../../src/index.js';
+import { ConflictError, DatabaseError, NotFoundError, createStore, type Store, type Transaction } from '../../src/index.js';
 
 const skip = pgbouncerSkipReason();
 
@@ -78,7 +83,8 @@ else describe(SUITE, () => {
     db = await createTestDatabase();
     loginRole = pgbouncerLoginRole();
     poolSize = pgbouncerPoolSize();
-    store = createStore({ connectionString: pgbouncerUrl(db.name), maxConnections: 20 });
+    // PgBouncer 1.18 in transaction mode cannot carry prepared statements: the store sends unnamed ones.
+    store = createStore({ connectionString: pgbouncerUrl(db.name), maxConnections: 20, namedStatements: false });
     raw = rawPool(pgbouncerUrl(db.name), 8);
     onCleanup(async () => {
       await store.close();
@@ -481,6 +487,115 @@ else describe(SUITE, () => {
       assert.equal(rowCount, 0, `deleting the user removed their ${table}`);
     }
     assertNoContext(await serverState(raw), loginRole, 'the repository operations');
+  });
+
+  describe('statement naming through the pooler', () => {
+    /**
+     * Runs fn inside a raw transaction that PgBouncer gave the server
+     * connection `pid`: another raw client holds the other server connection
+     * meanwhile if it came first, and is let go before fn runs, so that whatever
+     * fn sends outside this transaction goes to the other one.
+     */
+    async function onServer<T>(pid: number, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+      const held: pg.PoolClient[] = [];
+      const letGo = async (client: pg.PoolClient) => {
+        await client.query('rollback').catch(() => undefined);
+        client.release();
+      };
+      try {
+        for (let i = 0; i < poolSize; i++) {
+          const client = await raw.connect();
+          held.push(client);
+          await client.query('begin');
+          const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+          if (rows[0]!.pid !== pid) continue;
+          while (held.length > 1) await letGo(held.shift()!);
+          return await fn(client);
+        }
+        throw new Error(`PgBouncer did not hand out server connection ${pid}`);
+      } finally {
+        for (const client of held) await letGo(client);
+      }
+    }
+
+    /** The pids of the pool's two server connections, each seen by a transaction held open at the same time. */
+    async function serverPids(): Promise<[number, number]> {
+      const a = await raw.connect();
+      const b = await raw.connect();
+      try {
+        await a.query('begin');
+        await b.query('begin');
+        const pid = async (client: pg.PoolClient) => (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+        return [await pid(a), await pid(b)];
+      } finally {
+        for (const client of [a, b]) {
+          await client.query('rollback').catch(() => undefined);
+          client.release();
+        }
+      }
+    }
+
+    const ours = "select name from pg_catalog.pg_prepared_statements where name like 'tcdb\\_%' order by name";
+    const twoServers = pgbouncerPoolSize() >= 2 ? false : 'needs a PgBouncer pool of two server connections (TCDB_TEST_PGBOUNCER_POOL_SIZE=2, the default)';
+
+    test('off (namedStatements: false, as this suite runs): the same calls on either server connection, and nothing prepared on them', { skip: twoServers }, async () => {
+      const [first, second] = await serverPids();
+      assert.notEqual(first, second);
+      const off = createStore({ connectionString: pgbouncerUrl(db.name), maxConnections: 1, namedStatements: false });
+      onCleanup(() => off.close());
+      const userId = crypto.randomUUID();
+      const conversationId = await off.withUser(userId, async (tx) => {
+        await tx.users.ensure();
+        const conversation = await tx.conversations.create({ title: 'named off' });
+        await tx.messages.appendTurn(conversation.id, [
+          { role: 'user', content: 'question' },
+          { role: 'assistant', toolCalls: [{ id: 'call_off', name: 'add_task', arguments: {} }] },
+          { role: 'tool', toolCallId: 'call_off', content: 'result' },
+        ]);
+        return conversation.id;
+      });
+      // The same statements, once on each server connection: the second must not rely on the first.
+      const pages = [];
+      for (const [held, used] of [[second, first], [first, second]] as const) {
+        pages.push(
+          await onServer(held, async () => {
+            const page = await off.withUser(userId, (tx) => tx.messages.history(conversationId, { limit: 2 }));
+            assertNoContext(await serverState(raw), loginRole, `a history read on server connection ${used}`);
+            return page.items.map((m) => m.role);
+          }),
+        );
+      }
+      assert.deepEqual(pages, [['assistant', 'tool'], ['assistant', 'tool']], 'the page reaches back to the call on either connection');
+      for (const pid of [first, second]) {
+        assert.deepEqual((await onServer(pid, (client) => client.query(ours))).rows, [], `nothing of ours is prepared on server connection ${pid}`);
+      }
+    });
+
+    test('on (the default, right for direct connections): a statement prepared on one server connection is unknown on the next, which is why the suite turns it off', { skip: twoServers }, async () => {
+      const [first, second] = await serverPids();
+      const on = createStore({ connectionString: pgbouncerUrl(db.name), maxConnections: 1 });
+      onCleanup(() => on.close());
+      const userId = crypto.randomUUID();
+      const conversationId = await on.withUser(userId, async (tx) => {
+        await tx.users.ensure();
+        return (await tx.conversations.create({ title: 'named on' })).id;
+      });
+      // The history, prepared on `first` while `second` is held...
+      await onServer(second, () => on.withUser(userId, (tx) => tx.messages.history(conversationId)));
+      const prepared = (await onServer(first, (client) => client.query<{ name: string }>(ours))).rows.map((row) => row.name);
+      assert.ok(prepared.length >= 1, 'the store prepared its statements on the server connection it was given');
+      // ...and then sent to `second` as a bind of a statement that connection never saw.
+      await onServer(first, () =>
+        assert.rejects(
+          on.withUser(userId, (tx) => tx.messages.history(conversationId)),
+          (error: unknown) => error instanceof DatabaseError && error.sqlState === '26000',
+        ),
+      );
+      assertNoContext(await serverState(raw), loginRole, 'the failed named statement');
+      // Leave the server connections as the rest of the suite expects them: nothing of ours prepared
+      // (PgBouncer closed `second`, which the store dropped in a failed transaction: ask again).
+      for (const pid of await serverPids()) await onServer(pid, (client) => client.query('deallocate all'));
+    });
   });
 
   test('control: a session-level setting, which the library never makes, would leak to other clients through the pooler, and the check sees it', async () => {
