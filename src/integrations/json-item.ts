@@ -18,7 +18,8 @@ export function withoutUndefinedFields(value: unknown, depth = 1): unknown {
   if (prototype !== Object.prototype && prototype !== null) return value;
   const copy: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    if (field !== undefined) copy[key] = withoutUndefinedFields(field, depth + 1);
+    // Defined, not assigned: a "__proto__" key (JSON.parse makes it an own property) is data to keep, not the copy's prototype.
+    if (field !== undefined) Object.defineProperty(copy, key, { value: withoutUndefinedFields(field, depth + 1), enumerable: true, writable: true, configurable: true });
   }
   return copy;
 }
