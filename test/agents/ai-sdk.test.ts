@@ -121,6 +121,19 @@ describe('saveUIMessages and loadUIMessages with streamText', () => {
     assert.deepEqual(await snapshotRows(db.admin, [user]), before);
   });
 
+  test('a "__proto__" key of the JSON a client sent is kept as data, and saving it again writes nothing', async () => {
+    const { user, conversationId, second } = await twoRequests();
+    const edited = [...second.messages.slice(0, -1), { ...second.messages.at(-1)!, metadata: JSON.parse('{"__proto__":{"polluted":true},"n":1}') as unknown }];
+    const saved = await store.withUser(user, (tx) => saveUIMessages(tx, conversationId, edited));
+    assert.equal(saved.replaced, 1);
+    const loaded = await store.withUser(user, (tx) => loadUIMessages(tx, conversationId));
+    assert.deepStrictEqual(loaded, JSON.parse(JSON.stringify(edited)));
+    assert.ok(Object.hasOwn(loaded.at(-1)!.metadata as object, '__proto__'), 'the key is an own property');
+    assert.equal(({} as Record<string, unknown>).polluted, undefined, 'and no prototype was touched');
+    const again = await store.withUser(user, (tx) => saveUIMessages(tx, conversationId, edited));
+    assert.equal(again.unchanged, 4);
+  });
+
   test('a changed last message is replaced in place, not duplicated; the audit keeps the old calls and adds the new', async () => {
     const { user, conversationId, second } = await twoRequests();
     const messages = structuredClone(second.messages);

@@ -130,6 +130,12 @@ describe('PostgresSession keeps the Session contract, as MemorySession does', ()
     const session = await newSession();
     await session.addItems([{ type: 'message', role: 'user', content: 'hi', providerData: undefined } as AgentInputItem]);
     assert.deepStrictEqual(await session.getItems(), [{ type: 'message', role: 'user', content: 'hi' }]);
+    // A "__proto__" key of parsed JSON is data: kept as a key, never taken for the copy's prototype.
+    const parsed = JSON.parse('{"type":"message","role":"user","content":"proto","providerData":{"__proto__":{"polluted":true},"n":1}}') as AgentInputItem;
+    await session.addItems([parsed]);
+    assert.deepStrictEqual((await session.getItems()).at(-1), parsed);
+    assert.equal(Object.getPrototypeOf((await session.getItems()).at(-1)!.providerData), Object.prototype);
+    await session.popItem();
     const before = await snapshotRows(db.admin, [session.userId]);
     const bad: unknown[] = [
       [userItem('fine'), { type: 'message', role: 'user', content: [{ type: 'input_image', image: new Uint8Array([1, 2]) }] }],
