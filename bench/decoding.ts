@@ -15,6 +15,7 @@ import pg from 'pg';
 import type { Library } from './library.js';
 import { packageRoot } from '../src/paths.js';
 import { transactionPrologue } from '../src/transaction.js';
+import { DEFAULTS } from '../src/store-options.js';
 import * as mq from '../src/queries/messages.queries.js';
 import { LIMITS } from '../src/limits.js';
 import { ROW_TYPES } from '../src/row-types.js';
@@ -69,7 +70,7 @@ export async function runDecoding(url: string, log: (line: string) => void, crea
   ];
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  await client.query(transactionPrologue(userId, 'todo_chat_app'));
+  await client.query(transactionPrologue(userId, 'todo_chat_app', DEFAULTS));
   const store = createStore({ connectionString: url, maxConnections: 1 });
   const results: Record<string, Record<string, number>> = {};
   try {

@@ -18,6 +18,7 @@ import type { Store } from '../src/index.js';
 import type { Library } from './library.js';
 import { packageRoot } from '../src/paths.js';
 import { transactionPrologue } from '../src/transaction.js';
+import { DEFAULTS } from '../src/store-options.js';
 import { statementNameOf } from '../src/statement-names.js';
 import type { FillParameters } from './fill.js';
 import { workloads } from './workloads.js';
@@ -108,7 +109,7 @@ export async function runOverhead(url: string, fill: FillParameters, log: (line:
       return (used.user + used.system) / iterations;
     };
     const raw = async (i: number) => {
-      await rawClient.query(transactionPrologue(target.userId, 'todo_chat_app'));
+      await rawClient.query(transactionPrologue(target.userId, 'todo_chat_app', DEFAULTS));
       for (const statement of named[i % workload.ops]!) await rawClient.query(statement as never);
       await rawClient.query('commit');
     };

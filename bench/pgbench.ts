@@ -4,11 +4,12 @@
  *
  *   \startpipeline
  *   begin;
- *   select set_config('todo_chat.user_id', :u, true), set_config('role', 'todo_chat_app', true);
+ *   select set_config('todo_chat.user_id', :u, true), set_config('role', 'todo_chat_app', true), <the three timeouts>;
  *   \endpipeline
  *   <the recorded statements, their $n parameters as pgbench variables>;
  *   commit;
  *
+ * (the timeouts as the library's prologue sets them, bench/prologue.ts)
  * which is the library's three round trips (its prologue is one simple-query
  * message holding both statements). Run with -M prepared: each statement is
  * parsed once per connection, as the library's named statements are. pgbench
@@ -23,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Recorded } from './workloads.js';
 import type { Sample, ServerCpu } from './measure.js';
+import { TIMEOUTS } from './prologue.js';
 
 /** pgbench of Debian's postgresql-15 (which ships it; .ci/run installs the package), or any pgbench on PATH. */
 export function findPgbench(): string | undefined {
@@ -85,7 +87,7 @@ export function writeScripts(name: string, statements: { userId: string; stateme
       [
         '\\startpipeline',
         'begin;',
-        `select pg_catalog.set_config('todo_chat.user_id', :v${s}_u, true), pg_catalog.set_config('role', 'todo_chat_app', true);`,
+        `select pg_catalog.set_config('todo_chat.user_id', :v${s}_u, true), pg_catalog.set_config('role', 'todo_chat_app', true)${TIMEOUTS};`,
         '\\endpipeline',
         ...body,
         'commit;',

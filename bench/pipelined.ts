@@ -4,7 +4,7 @@
  * round trip instead of the library's three:
  *
  *   Parse/Bind/Execute  begin                                    (named, parsed once per connection)
- *   Parse/Bind/Execute  select set_config('todo_chat.user_id', $1, true), set_config('role', $2, true)
+ *   Parse/Bind/Execute  select set_config('todo_chat.user_id', $1, true), set_config('role', $2, true), <the three timeouts>
  *   Parse/Bind/Describe/Execute  the statement                   (named)
  *   Parse/Bind/Execute  commit
  *   Sync
@@ -24,6 +24,7 @@
  */
 import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { TIMEOUTS } from './prologue.js';
 
 const require = createRequire(import.meta.url);
 // node-postgres' row parser (its own Result class), so that rows are decoded exactly as pg.Client decodes them.
@@ -39,7 +40,7 @@ const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unkn
 const BEGIN = { name: 'tcdb_pipeline_begin', text: 'begin' };
 const CONTEXT = {
   name: 'tcdb_pipeline_context',
-  text: "select pg_catalog.set_config('todo_chat.user_id', $1, true), pg_catalog.set_config('role', $2, true)",
+  text: `select pg_catalog.set_config('todo_chat.user_id', $1, true), pg_catalog.set_config('role', $2, true)${TIMEOUTS}`,
 };
 const COMMIT = { name: 'tcdb_pipeline_commit', text: 'commit' };
 

@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { Store } from '../src/index.js';
 import { loadLibrary } from './library.js';
 import { transactionPrologue } from '../src/transaction.js';
+import { DEFAULTS } from '../src/store-options.js';
 import { statementNameOf } from '../src/statement-names.js';
 import { packageRoot } from '../src/paths.js';
 import { openBenchDatabase } from './database.js';
@@ -219,7 +220,7 @@ async function main(): Promise<void> {
                 const statements = recorded[k]![i % workload.ops]!;
                 const client = await pool.connect();
                 try {
-                  await client.query(transactionPrologue(workload.targets[k]!.userId, 'todo_chat_app'));
+                  await client.query(transactionPrologue(workload.targets[k]!.userId, 'todo_chat_app', DEFAULTS));
                   for (const s of statements) await client.query(named ? { name: s.name, text: s.text, values: s.values } : { text: s.text, values: s.values });
                   await client.query('commit');
                 } catch (error) {
@@ -290,7 +291,7 @@ async function checkPipelined(url: string, workload: Workload, recorded: (Record
   try {
     const target = workload.targets[0]!;
     const statement = recorded[0]![0]![0]!;
-    await client.query(transactionPrologue(target.userId, 'todo_chat_app'));
+    await client.query(transactionPrologue(target.userId, 'todo_chat_app', DEFAULTS));
     const expected = (await client.query({ text: statement.text, values: statement.values })).rows;
     await client.query('commit');
     for (const commit of [true, false]) {
