@@ -113,7 +113,7 @@ async function makeFill(client: pg.Client, p: FillParameters, parameters: object
   await client.query('delete from bench_meta.fill');
   // As the superuser, with triggers (and so foreign-key checks) off: the rows are consistent by construction.
   await client.query("set session_replication_role = replica; set maintenance_work_mem = '1GB'; set synchronous_commit = off");
-  await client.query('truncate todo_chat.users, todo_chat.tasks, todo_chat.conversations, todo_chat.messages, todo_chat.tool_calls, todo_chat.tool_results');
+  await client.query('truncate todo_chat.users, todo_chat.tasks, todo_chat.conversations, todo_chat.messages, todo_chat.tool_calls, todo_chat.tool_results, todo_chat.turn_usage');
   // The full-text index is built once at the end: far cheaper than maintaining it row by row.
   await client.query('drop index if exists todo_chat.messages_search_idx');
   await client.query(
@@ -182,7 +182,7 @@ async function makeFill(client: pg.Client, p: FillParameters, parameters: object
   await client.query('create index messages_search_idx on todo_chat.messages using gin (search_vector)');
   await client.query('set session_replication_role = origin');
   log(`fill: vacuum analyze (${elapsed()})`);
-  await client.query('vacuum (analyze, freeze) todo_chat.users, todo_chat.tasks, todo_chat.conversations, todo_chat.messages, todo_chat.tool_calls, todo_chat.tool_results');
+  await client.query('vacuum (analyze, freeze) todo_chat.users, todo_chat.tasks, todo_chat.conversations, todo_chat.messages, todo_chat.tool_calls, todo_chat.tool_results, todo_chat.turn_usage');
   await client.query('insert into bench_meta.fill (parameters, completed_at) values ($1, now())', [JSON.stringify(parameters)]);
   log(`fill: done in ${elapsed()}`);
 }

@@ -85,6 +85,7 @@ export async function runOverhead(url: string, fill: FillParameters, log: (line:
           return client;
         },
         on: () => undefined,
+        end: () => Promise.resolve(),
       } as unknown as pg.Pool,
       namedStatements: false,
     });
