@@ -198,16 +198,10 @@ async function main(): Promise<void> {
                 const k = pick();
                 const statements = recorded[k]![i % workload.ops]!;
                 if (statements.length !== 1) throw new Error(`${contender} runs single-statement transactions only`);
-                const client = await pool.connect();
-                try {
+                await inTransaction(pool, async (client) => {
                   await pipelinedTransaction(client, workload.targets[k]!.userId, 'todo_chat_app', statements[0]!, { commit });
                   if (!commit) await client.query('commit');
-                } catch (error) {
-                  await client.query('rollback').catch(() => undefined);
-                  throw error;
-                } finally {
-                  client.release();
-                }
+                });
               }, measure);
             } else if (contender === 'drizzle') {
               const d = drizzleFor(clients);
@@ -218,17 +212,11 @@ async function main(): Promise<void> {
               sample = await driveNode(async (i) => {
                 const k = pick();
                 const statements = recorded[k]![i % workload.ops]!;
-                const client = await pool.connect();
-                try {
+                await inTransaction(pool, async (client) => {
                   await client.query(transactionPrologue(workload.targets[k]!.userId, 'todo_chat_app', DEFAULTS));
                   for (const s of statements) await client.query(named ? { name: s.name, text: s.text, values: s.values } : { text: s.text, values: s.values });
                   await client.query('commit');
-                } catch (error) {
-                  await client.query('rollback').catch(() => undefined);
-                  throw error;
-                } finally {
-                  client.release();
-                }
+                });
               }, measure);
             }
             const key = `${workload.name}|${clients}|${contender}`;
@@ -319,3 +307,16 @@ main().then(
     process.exit(1);
   },
 );
+
+/** One raw contender's transaction on a pooled client: `run` begins and commits it; a failure rolls it back, and the client goes back either way. */
+async function inTransaction(pool: pg.Pool, run: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await run(client);
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
